@@ -1,0 +1,3 @@
+from perpspec.cli import main
+
+main()

@@ -1,0 +1,85 @@
+"""The ``perpspec`` command line (typer + rich).
+
+Every command turns bad input into a one-paragraph error naming file, line and field,
+and exit code 2; never a traceback. The commands are thin: each delegates to the module
+that owns the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from perpspec.errors import InputError
+
+app = typer.Typer(
+    name="perpspec",
+    help="Executable specification and reference model of perpetual-futures risk engines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guard(fn: Callable[[], int | None]) -> None:
+    try:
+        code = fn()
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def calc(
+    what: Annotated[str, typer.Argument(help="margin | liquidation-price | bankruptcy-price")],
+    profile: Annotated[str, typer.Option("--profile", "-p", help="bundled profile name or a .toml file")],
+    account: Annotated[Path, typer.Option("--account", "-a", help="account snapshot (JSON)")],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Margin, liquidation price or bankruptcy price of an account snapshot."""
+    from perpspec.calc import run_calc
+
+    _guard(lambda: run_calc(what, profile, account, json_out))
+
+
+@app.command()
+def prove(
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON to this file")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="run only proofs whose ID contains this")] = None,
+    timeout: Annotated[int, typer.Option("--timeout", help="solver timeout per proof, seconds")] = 60,
+) -> None:
+    """Run the Z3 proofs over the model's formulas and print their status."""
+    from perpspec.proofs.runner import run_proofs
+
+    _guard(lambda: run_proofs(json_out, only, timeout))
+
+
+@app.command()
+def profiles() -> None:
+    """List the bundled profiles."""
+    from rich.table import Table
+
+    from perpspec.profiles import bundled_names, load_profile
+
+    table = Table("profile", "venue", "settlement", "markets")
+    for name in bundled_names():
+        p = load_profile(name)
+        table.add_row(name, p.meta.title, p.meta.settlement, ", ".join(p.markets))
+    Console().print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Margin models: one module per venue family, each a variant of mechanism ``margin``.
+
+Every model is a frozen attrs parameter class registered with
+``@variant("margin", name)`` whose methods are pure functions over the arithmetic
+interface of :mod:`perpspec.numeric` (they run on ints and on Z3 terms):
+
+- ``maintenance(pos) -> Term``: maintenance margin of one position, money units.
+- ``initial(pos) -> Term``: initial margin of one position, money units.
+
+``pos`` is a :class:`PositionRisk`: the position's absolute size and notional at the
+valuation price (mark or oracle, as the venue does), the leverage the user set, and the
+market's open-interest notional for the models that scale with it.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Protocol
+
+import attrs
+
+from perpspec.numeric import Term
+
+
+@attrs.frozen
+class PositionRisk:
+    """What a margin model needs to know about one position (all absolute values).
+
+    - ``size``: |size|, size units.
+    - ``notional``: |notional| at the valuation price, money units.
+    - ``leverage``: the leverage the user set (``None`` where the venue has none).
+    - ``oi_notional``: the market's open interest at the oracle price, money units.
+    """
+
+    size: Term
+    notional: Term
+    leverage: Any = None
+    oi_notional: Term = 0
+
+
+class MarginModel(Protocol):
+    """What every margin variant provides."""
+
+    def maintenance(self, pos: PositionRisk) -> Term: ...
+
+    def initial(self, pos: PositionRisk) -> Term: ...
+
+
+@attrs.frozen
+class LinearTier:
+    """One piece of a piecewise-linear maintenance-margin schedule, exact before rounding.
+
+    Inside ``[lower, upper)`` (money units of notional; ``upper=None`` is unbounded),
+    :math:`MM(N) = N \\cdot rate - deduction` exactly, before the model's final rounding.
+    Tiered models (Binance brackets, Bybit progressive tiers, Hyperliquid tiers) expose
+    their schedule as ``maintenance_tiers()`` so that closed-form liquidation prices can
+    solve the tier fixed point (LIQ rules) and the proofs can reason tier by tier.
+    """
+
+    lower: int
+    upper: int | None
+    rate: Fraction
+    deduction: Fraction

@@ -1,0 +1,43 @@
+"""Flat-rate margin: one maintenance rate and one initial rate (or the user's leverage).
+
+Rule: MRG-FLAT-01.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from perpspec.margin import PositionRisk
+from perpspec.numeric import Rounding, Term, div_round, ite
+from perpspec.quantities import Rate
+from perpspec.registry import variant
+from perpspec.units import RATE_ONE
+
+
+@variant("margin", "flat")
+@attrs.frozen
+class FlatMargin:
+    """Rule: MRG-FLAT-01. :math:`MM = \\lceil N \\cdot mmr \\rceil`, :math:`IM = \\lceil N / L \\rceil`
+    with ``L`` the user's leverage, or :math:`\\lceil N \\cdot imr \\rceil` without one.
+    """
+
+    mmr: Rate
+    imr: Rate
+    rounding: Rounding = Rounding.CEIL
+
+    def check(self) -> list[tuple[str, str]]:
+        out = []
+        if self.mmr < 0:
+            out.append(("mmr", "a margin rate cannot be negative"))
+        if self.imr < self.mmr:
+            out.append(("imr", "the initial rate must be at least the maintenance rate"))
+        return out
+
+    def maintenance(self, pos: PositionRisk) -> Term:
+        return div_round(pos.notional * self.mmr, RATE_ONE, self.rounding)
+
+    def initial(self, pos: PositionRisk) -> Term:
+        by_rate = div_round(pos.notional * self.imr, RATE_ONE, self.rounding)
+        if pos.leverage is None:
+            return by_rate
+        return ite(pos.leverage > 0, div_round(pos.notional, pos.leverage, self.rounding), by_rate)

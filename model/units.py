@@ -1,0 +1,92 @@
+"""Units at the boundary: exact decimal strings <-> integers in explicit units.
+
+Published venue examples and user files give decimal numbers (``"32481.98"``,
+``"0.65%"``). They are converted to integers once, at the boundary, with the scale the
+profile states, and an amount that does not fit the scale exactly is an error, never a
+silent rounding. Formulas never see a decimal string or a float.
+
+Rule: UNT-DEC-01 (decimal boundary conversion).
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+#: Rates (margin rates, fee rates, funding rates) are integers in units of 10^-8.
+RATE_DECIMALS = 8
+RATE_ONE = 10**RATE_DECIMALS
+
+_DECIMAL = re.compile(r"^([+-]?)(\d+)(?:\.(\d+))?(%?)$")
+
+
+def parse_fraction(text: str) -> Fraction:
+    """Rule UNT-DEC-01: an exact decimal string (optionally ending in ``%``) as a Fraction.
+
+    Accepts ``"123"``, ``"-0.5"``, ``"1_000_000"``, ``"0.65%"``. Rejects floats in
+    exponent notation, empty strings and anything else with :class:`ValueError`.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"expected a decimal string such as \"0.5\", got {type(text).__name__}")
+    m = _DECIMAL.match(text.strip().replace("_", ""))
+    if m is None:
+        raise ValueError(f"expected a decimal string such as \"12.5\" or \"0.65%\", got {text!r}")
+    sign, whole, frac, pct = m.groups()
+    value = Fraction(int(whole + (frac or "")), 10 ** len(frac or ""))
+    if pct:
+        value /= 100
+    return -value if sign == "-" else value
+
+
+def to_units(value: Fraction | int, decimals: int) -> int:
+    """An exact value as an integer count of ``10^-decimals`` units; inexact is an error."""
+    scaled = Fraction(value) * 10**decimals
+    if scaled.denominator != 1:
+        raise ValueError(
+            f"{format_fraction(Fraction(value))} is not a whole number of 10^-{decimals} units"
+        )
+    return scaled.numerator
+
+
+def parse_units(text: str | int, decimals: int) -> int:
+    """A decimal string (or an int, taken as whole units) as an integer of ``10^-decimals``."""
+    if isinstance(text, bool):
+        raise ValueError("expected a decimal string, got a boolean")
+    if isinstance(text, int):
+        return text * 10**decimals
+    return to_units(parse_fraction(text), decimals)
+
+
+def format_units(amount: int, decimals: int) -> str:
+    """An integer of ``10^-decimals`` units as an exact decimal string (no trailing zeros)."""
+    return format_fraction(Fraction(amount, 10**decimals))
+
+
+def format_fraction(value: Fraction, max_decimals: int | None = None) -> str:
+    """An exact rational as a decimal string.
+
+    Terminating decimals are printed exactly without trailing zeros. A non-terminating
+    value is printed with ``max_decimals`` digits (default 12) and a trailing ``...``, so
+    the reader sees it is cut.
+    """
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    whole, rest = divmod(value.numerator, value.denominator)
+    if rest == 0:
+        return f"{sign}{whole}"
+    limit = 12 if max_decimals is None else max_decimals
+    digits = []
+    for _ in range(limit):
+        rest *= 10
+        d, rest = divmod(rest, value.denominator)
+        digits.append(str(d))
+        if rest == 0:
+            break
+    text = "".join(digits).rstrip("0") if rest == 0 else "".join(digits)
+    tail = "" if rest == 0 else "..."
+    return f"{sign}{whole}.{text}{tail}" if text else f"{sign}{whole}{tail}"
+
+
+def rate_to_fraction(rate: int) -> Fraction:
+    """A rate in 10^-8 units as an exact Fraction."""
+    return Fraction(rate, RATE_ONE)

@@ -1,0 +1,1 @@
+"""Z3 proofs over the model's own formulas (never re-typed): ``perpspec prove`` runs them."""
