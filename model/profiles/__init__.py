@@ -325,7 +325,7 @@ class _MarketBody:
     contract: ContractKind
     tick: Price
     lot: Size
-    margin: None
+    margin: Any  # structured separately (a margin variant); None while the body is structured
     contract_value: int = 0
     min_size: Size | None = None
 
