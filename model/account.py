@@ -1,0 +1,252 @@
+"""Accounts: collateral plus positions in slots; cross and isolated equity and requirements.
+
+- ``collateral`` is the cross wallet balance in money units. It does **not** include the
+  margin held by isolated positions (that lives in ``Position.isolated_margin``).
+- ``positions`` maps ``(symbol, slot)`` to a :class:`~perpspec.position.Position`. One-way
+  accounts use the slot ``"BOTH"``; hedge-mode accounts use ``"LONG"`` (size >= 0) and
+  ``"SHORT"`` (size <= 0) (rule ACC-HDG-01).
+
+Rules: ACC-CRS-01, ACC-ISO-01, ACC-HDG-01, ACC-WDR-01, ACC-LIQ-01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+from perpspec.margin import PositionRisk
+from perpspec.margin.accounting import AccountingBase, Trigger
+from perpspec.numeric import Term, and_, div_ceil, max_
+from perpspec.position import Position, accounting_of, notional, unrealized_pnl
+from perpspec.units import RATE_ONE
+
+Slot = Literal["BOTH", "LONG", "SHORT"]
+SLOTS: tuple[str, ...] = ("BOTH", "LONG", "SHORT")
+Key = tuple[str, str]
+
+
+@attrs.frozen
+class Account:
+    """One account (frozen). ``positions`` is never mutated, only replaced."""
+
+    id: str
+    collateral: int = 0
+    positions: Mapping[Key, Position] = attrs.field(factory=dict)
+    hedge_mode: bool = False
+
+
+@attrs.frozen
+class Requirement:
+    """Initial and maintenance margin, money units."""
+
+    initial: int
+    maintenance: int
+
+
+def slot_errors(account: Account) -> list[tuple[Key, str]]:
+    """Rule: ACC-HDG-01. Positions in slots the account's mode does not allow."""
+    out: list[tuple[Key, str]] = []
+    for key, pos in account.positions.items():
+        _sym, slot = key
+        if slot not in SLOTS:
+            out.append((key, f"unknown slot {slot!r}; expected BOTH, LONG or SHORT"))
+        elif not account.hedge_mode and slot != "BOTH":
+            out.append((key, "a one-way account holds positions in slot BOTH only"))
+        elif account.hedge_mode and slot == "BOTH":
+            out.append((key, "a hedge-mode account holds positions in slots LONG and SHORT"))
+        elif slot == "LONG" and pos.size < 0:
+            out.append((key, "the LONG slot cannot hold a short position"))
+        elif slot == "SHORT" and pos.size > 0:
+            out.append((key, "the SHORT slot cannot hold a long position"))
+    return out
+
+
+def slot_for(account: Account, side: int) -> str:
+    """Rule: ACC-HDG-01. The slot a fill on ``side`` (+1 buy / -1 sell opening) goes to."""
+    if not account.hedge_mode:
+        return "BOTH"
+    return "LONG" if side > 0 else "SHORT"
+
+
+def _mark(marks: Mapping[str, int], symbol: str) -> int:
+    try:
+        return marks[symbol]
+    except KeyError:
+        raise KeyError(f"no mark price for {symbol}") from None
+
+
+def position_upnl(symbol: str, pos: Position, marks: Mapping[str, int], profile: Any) -> int:
+    """uPnL of one position at its market's mark (money units)."""
+    market = profile.market(symbol)
+    return unrealized_pnl(pos, _mark(marks, symbol), market, profile.scales, accounting_of(profile))
+
+
+def position_requirement(
+    symbol: str,
+    pos: Position,
+    marks: Mapping[str, int],
+    profile: Any,
+    oi_notional: Mapping[str, int] | None = None,
+) -> Requirement:
+    """IM and MM of one position from its market's margin model, at the mark.
+
+    ``PositionRisk(|size|, |N(mark)|, leverage, oi_notional[symbol])`` fed to
+    ``market.margin.initial`` and ``.maintenance``.
+    """
+    market = profile.market(symbol)
+    if pos.size == 0:
+        return Requirement(0, 0)
+    n = notional(abs(pos.size), _mark(marks, symbol), market, profile.scales, accounting_of(profile))
+    risk = PositionRisk(
+        size=abs(pos.size), notional=n, leverage=pos.leverage, oi_notional=(oi_notional or {}).get(symbol, 0)
+    )
+    return Requirement(
+        initial=int(market.margin.initial(risk)), maintenance=int(market.margin.maintenance(risk))
+    )
+
+
+def cross_positions(account: Account) -> list[tuple[Key, Position]]:
+    """The account's cross positions, sorted by key (deterministic order)."""
+    return sorted(((k, p) for k, p in account.positions.items() if not p.isolated), key=lambda kp: kp[0])
+
+
+def equity(account: Account, marks: Mapping[str, int], profile: Any) -> int:
+    """Rule: ACC-CRS-01. Cross equity :math:`= collateral + \\sum_{cross} uPnL_i(mark_i)`."""
+    return account.collateral + sum(
+        position_upnl(k[0], p, marks, profile) for k, p in cross_positions(account)
+    )
+
+
+def requirement(
+    account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
+) -> Requirement:
+    """Rule: ACC-CRS-01. Cross requirement: :math:`\\sum_{cross} IM_i`, :math:`\\sum_{cross} MM_i`."""
+    im = mm = 0
+    for key, pos in cross_positions(account):
+        r = position_requirement(key[0], pos, marks, profile, oi_notional)
+        im += r.initial
+        mm += r.maintenance
+    return Requirement(im, mm)
+
+
+def isolated_equity(account: Account, key: Key, marks: Mapping[str, int], profile: Any) -> int:
+    """Rule: ACC-ISO-01. Isolated equity :math:`= isolated\\_margin + uPnL(mark)` of one position."""
+    pos = account.positions[key]
+    return pos.isolated_margin + position_upnl(key[0], pos, marks, profile)
+
+
+def isolated_requirement(
+    account: Account,
+    key: Key,
+    marks: Mapping[str, int],
+    profile: Any,
+    oi_notional: Mapping[str, int] | None = None,
+) -> Requirement:
+    """Rule: ACC-ISO-01. IM and MM of one isolated position (its own margin model)."""
+    return position_requirement(key[0], account.positions[key], marks, profile, oi_notional)
+
+
+def is_liquidatable(equity_: Term, maintenance: Term, trigger: Trigger) -> Any:
+    """Rule: ACC-LIQ-01. The liquidation predicate (ints or Z3 terms).
+
+    ``equity-lt-mm``: :math:`E < MM`; ``equity-le-mm``: :math:`E \\le MM` with :math:`MM > 0`;
+    ``mm-positive-gt-equity`` (dYdX): :math:`MM > 0 \\wedge MM > E`.
+    """
+    if trigger is Trigger.EQUITY_LE_MM:
+        return and_(maintenance > 0, equity_ <= maintenance)
+    if trigger is Trigger.MM_POSITIVE_GT_EQUITY:
+        return and_(maintenance > 0, maintenance > equity_)
+    return equity_ < maintenance
+
+
+def liquidatable(
+    account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
+) -> bool:
+    """Rule: ACC-LIQ-01. Is the cross part of the account liquidatable (venue's predicate)?"""
+    acc = accounting_of(profile)
+    return bool(
+        is_liquidatable(
+            equity(account, marks, profile),
+            requirement(account, marks, profile, oi_notional).maintenance,
+            acc.trigger,
+        )
+    )
+
+
+def isolated_liquidatable(
+    account: Account,
+    key: Key,
+    marks: Mapping[str, int],
+    profile: Any,
+    oi_notional: Mapping[str, int] | None = None,
+) -> bool:
+    """Rules: ACC-ISO-01, ACC-LIQ-01. Is the isolated position ``key`` liquidatable?"""
+    acc = accounting_of(profile)
+    eq = isolated_equity(account, key, marks, profile)
+    return bool(
+        is_liquidatable(
+            eq, isolated_requirement(account, key, marks, profile, oi_notional).maintenance, acc.trigger
+        )
+    )
+
+
+def liquidatable_keys(
+    account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
+) -> list[Key]:
+    """Every liquidatable unit of the account: all cross keys if the cross part is, plus each
+    liquidatable isolated key, sorted."""
+    out = (
+        [k for k, _ in cross_positions(account)] if liquidatable(account, marks, profile, oi_notional) else []
+    )
+    out += [
+        k
+        for k, p in account.positions.items()
+        if p.isolated and isolated_liquidatable(account, k, marks, profile, oi_notional)
+    ]
+    return sorted(out)
+
+
+def transfer_requirement(initial: Term, total_notional: Term, accounting: AccountingBase) -> Term:
+    """Rule: ACC-WDR-01. :math:`\\max(IM, \\lceil rate \\cdot \\sum |N_i| \\rceil)` (ints or Z3 terms)."""
+    return max_(initial, div_ceil(total_notional * accounting.transfer_min_rate, RATE_ONE))
+
+
+def available_for_withdrawal(
+    account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
+) -> int:
+    """Rule: ACC-WDR-01. :math:`\\max(0, equity - \\max(IM, rate \\cdot \\sum |N_i|))` over cross positions.
+
+    Default rate 0 (``equity - IM``); Hyperliquid 10% of the total position value.
+    """
+    acc = accounting_of(profile)
+    req = requirement(account, marks, profile, oi_notional)
+    total = sum(
+        notional(abs(p.size), _mark(marks, k[0]), profile.market(k[0]), profile.scales, acc)
+        for k, p in cross_positions(account)
+    )
+    free = equity(account, marks, profile) - int(transfer_requirement(req.initial, total, acc))
+    return max(0, free)
+
+
+__all__ = [
+    "SLOTS",
+    "Account",
+    "Key",
+    "Requirement",
+    "Slot",
+    "available_for_withdrawal",
+    "cross_positions",
+    "equity",
+    "is_liquidatable",
+    "isolated_equity",
+    "isolated_liquidatable",
+    "isolated_requirement",
+    "liquidatable",
+    "liquidatable_keys",
+    "position_requirement",
+    "position_upnl",
+    "requirement",
+    "slot_errors",
+    "slot_for",
+]
