@@ -1,0 +1,6 @@
+"""Imports every proof module so that its ``@proof`` functions register (see framework.all_proofs)."""
+
+from __future__ import annotations
+
+from perpspec.proofs import numeric_core  # noqa: F401
+from perpspec.proofs import margin  # noqa: F401

@@ -1,0 +1,155 @@
+"""Proofs over the margin models, one result per bundled profile and market.
+
+Every claim calls the market's own margin model (``maintenance`` / ``initial`` /
+``max_leverage``) on Z3 integer terms: notional ``N`` in money units, the position's size
+``S`` and the market's open interest ``OI`` free (non-negative) and held fixed while ``N``
+moves. The exact schedule (``maintenance_tiers()``) is used only to split the notional axis
+into tiers, so that a counterexample names its tier, and to state the rounding bound; it
+never replaces the model's formula.
+
+Rules: INV-20, INV-21, INV-22, MRG-FLAT-01.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import z3
+
+from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin.flat import FlatMargin
+from perpspec.numeric import div_ceil, div_floor
+from perpspec.proofs.framework import Claim, Obligation, proof
+from perpspec.proofs.subjects import MarginSubject, is_tiered, margin_subjects
+from perpspec.units import RATE_ONE, format_units
+
+
+def provable(model: Any) -> bool:
+    """Margin models these proofs apply to: flat, and every model exposing its schedule."""
+    return isinstance(model, FlatMargin) or is_tiered(model)
+
+
+def _symbols() -> tuple[z3.ArithRef, z3.ArithRef, z3.ArithRef]:
+    return z3.Int("N"), z3.Int("S"), z3.Int("OI")
+
+
+def _pos(n: Any, s: Any, oi: Any, leverage: Any = None) -> PositionRisk:
+    return PositionRisk(size=s, notional=n, leverage=leverage, oi_notional=oi)
+
+
+def _in_tier(n: z3.ArithRef, tier: LinearTier) -> tuple[Any, ...]:
+    lo = (n >= tier.lower,)
+    return lo if tier.upper is None else (*lo, n < tier.upper)
+
+
+def _tier_label(k: int, tier: LinearTier, decimals: int) -> str:
+    hi = "∞" if tier.upper is None else format_units(tier.upper, decimals)
+    return f"tier {k} [{format_units(tier.lower, decimals)}, {hi})"
+
+
+def step_bound(tiers: tuple[LinearTier, ...]) -> int:
+    """The largest change of the rounded MM over one money unit of notional.
+
+    The exact schedule is continuous with slope at most ``r_max`` per unit; a final rounding
+    to an integer (floor, ceil or nearest) moves two values ``r_max`` apart by at most
+    ``ceil(r_max)`` units, which is 1 for every rate up to 100%.
+    """
+    r_max = max((t.rate for t in tiers), default=Fraction(0))
+    return max(1, int(div_ceil(r_max.numerator, r_max.denominator)))
+
+
+@proof(
+    "PRF-MRG-01",
+    rules=("INV-20",),
+    bounds="N ∈ [0, ∞) money units (unbounded), size and open interest free, ≥ 0",
+    timeout_s=30,
+    subjects=margin_subjects(provable),
+    fast=True,
+)
+def mm_non_decreasing(sub: MarginSubject) -> Obligation:
+    """Maintenance margin is non-negative and non-decreasing in notional: 0 ≤ MM(N) ≤ MM(N+1).
+
+    One claim per tier of the market's schedule (the claim for tier k also covers the step
+    onto tier k+1). Rules: INV-20.
+    """
+    n, s, oi = _symbols()
+    m = sub.model
+    mm0, mm1 = m.maintenance(_pos(n, s, oi)), m.maintenance(_pos(n + 1, s, oi))
+    d = sub.money_decimals
+    show = {"N": (n, d), "MM(N)": (mm0, d), "MM(N+1)": (mm1, d), "size": (s, sub.size_decimals), "OI": (oi, d)}
+    claims = tuple(
+        Claim(z3.And(mm0 >= 0, mm0 <= mm1), (*_in_tier(n, t), s >= 0, oi >= 0), show, _tier_label(k, t, d))
+        for k, t in enumerate(sub.tiers())
+    )
+    return Obligation(claims)
+
+
+@proof(
+    "PRF-MRG-02",
+    rules=("INV-21",),
+    bounds="N ∈ [0, ∞) money units (unbounded), size and open interest free, ≥ 0",
+    timeout_s=30,
+    subjects=margin_subjects(provable),
+)
+def mm_continuous(sub: MarginSubject) -> Obligation:
+    """Maintenance margin is continuous up to its rounding: MM(N+1) − MM(N) ≤ ⌈r_max⌉ money units.
+
+    At each tier boundary the left and right pieces of the schedule agree, so one money
+    unit more notional moves the rounded MM by at most the top rate rounded up (one unit for
+    rates up to 100%); a jump at a boundary (a mistyped deduction or ``cum``) breaks it.
+    Rules: INV-21.
+    """
+    n, s, oi = _symbols()
+    m = sub.model
+    tiers = sub.tiers()
+    bound = step_bound(tiers)
+    mm0, mm1 = m.maintenance(_pos(n, s, oi)), m.maintenance(_pos(n + 1, s, oi))
+    d = sub.money_decimals
+    show = {"N": (n, d), "MM(N)": (mm0, d), "MM(N+1)": (mm1, d)}
+    claims = tuple(
+        Claim(mm1 - mm0 <= bound, (*_in_tier(n, t), s >= 0, oi >= 0), show, _tier_label(k, t, d))
+        for k, t in enumerate(tiers)
+    )
+    return Obligation(claims, f"step bound {bound} money unit(s) = ⌈max tier rate⌉")
+
+
+def _leverage_cap(model: Any, n: Any) -> tuple[Any, str]:
+    """The largest leverage the model allows at notional ``n`` (a model function where it has one)."""
+    fn = getattr(model, "max_leverage", None)
+    if callable(fn):
+        return fn(n), "1 ≤ L ≤ max_leverage(N) (the model's own tier cap)"
+    if isinstance(model, FlatMargin):
+        # the flat model's initial rate is the least margin a leverage may ask for: L·imr ≤ 1
+        return div_floor(RATE_ONE, max(1, model.imr)), "1 ≤ L ≤ ⌊1/imr⌋ (flat: the initial rate caps leverage)"
+    return None, ""
+
+
+@proof(
+    "PRF-MRG-03",
+    rules=("INV-22",),
+    bounds="N ∈ [0, ∞) money units (unbounded), integer leverage L in the tier's range, or no leverage set",
+    timeout_s=30,
+    subjects=margin_subjects(provable),
+)
+def im_covers_mm(sub: MarginSubject) -> Obligation:
+    """Initial margin is at least maintenance margin for every leverage the tier allows: IM(N, L) ≥ MM(N).
+
+    One claim per tier with the leverage symbolic in the range the model allows at that
+    notional, and one claim without a leverage setting. Rules: INV-22.
+    """
+    n, s, oi = _symbols()
+    lev = z3.Int("L")
+    m = sub.model
+    d = sub.money_decimals
+    mm = m.maintenance(_pos(n, s, oi))
+    im_none = m.initial(_pos(n, s, oi))
+    base = (s >= 0, oi >= 0)
+    claims = [Claim(im_none >= mm, (n >= 0, *base), {"N": (n, d), "IM": (im_none, d), "MM": (mm, d)}, "no leverage set")]
+    cap, how = _leverage_cap(m, n)
+    if cap is not None:
+        im = m.initial(_pos(n, s, oi, lev))
+        show = {"N": (n, d), "L": (lev, 0), "IM": (im, d), "MM": (mm, d)}
+        for k, t in enumerate(sub.tiers()):
+            claims.append(Claim(im >= mm, (*_in_tier(n, t), *base, lev >= 1, lev <= cap), show, _tier_label(k, t, d)))
+    return Obligation(tuple(claims), how)

@@ -1,0 +1,96 @@
+"""What the proofs run on: the bundled profiles' markets and their margin tables.
+
+A proof over a margin model runs once per bundled profile and market whose model it
+applies to (:func:`margin_subjects`). A profile that fails to load yields one ``error``
+subject, so a broken bundled profile makes ``perpspec prove`` fail instead of silently
+skipping it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from perpspec.margin import LinearTier
+from perpspec.proofs.framework import Subject
+from perpspec.traceability import ID
+
+_CITE = re.compile(rf"\bRules?:\s*((?:{ID}(?:\s*,\s*|\s+and\s+|\s*)?)+)")
+_ANY_ID = re.compile(ID)
+
+
+@attrs.frozen
+class MarginSubject:
+    """One market's margin model with the scales needed to print its values."""
+
+    profile: str
+    market: str
+    model: Any
+    money_decimals: int
+    size_decimals: int
+    price_decimals: int
+
+    def tiers(self) -> tuple[LinearTier, ...]:
+        """The model's exact schedule, or one unbounded piece for an untiered (flat) model."""
+        fn = getattr(self.model, "maintenance_tiers", None)
+        if fn is not None:
+            return tuple(fn())
+        rate = getattr(self.model, "mmr", None)
+        from perpspec.units import RATE_ONE
+
+        return (LinearTier(0, None, Fraction(rate if isinstance(rate, int) else 0, RATE_ONE), Fraction(0)),)
+
+
+def cited_rules(obj: Any) -> tuple[str, ...]:
+    """The rule IDs a class cites in its docstring (``Rule: ID`` / ``Rules: ID, ID``)."""
+    doc = inspect.getdoc(type(obj)) or ""
+    out: list[str] = []
+    for m in _CITE.finditer(doc):
+        out.extend(_ANY_ID.findall(m.group(1)))
+    return tuple(dict.fromkeys(out))
+
+
+def margin_subject(profile: str, market: str, model: Any, money_decimals: int = 8,
+                   size_decimals: int = 0, price_decimals: int = 0) -> Subject:
+    """A subject for one margin model (also used by tests with a hand-built table)."""
+    value = MarginSubject(profile, market, model, money_decimals, size_decimals, price_decimals)
+    return Subject(f"{profile}/{market}", value, profile, market, rules=cited_rules(model))
+
+
+def margin_subjects(accept: Callable[[Any], bool]) -> Callable[[], list[Subject]]:
+    """Enumerator of every bundled (profile, market) whose margin model ``accept`` s."""
+
+    def enumerate_subjects() -> list[Subject]:
+        from perpspec.profiles import bundled_names, load_profile
+
+        out: list[Subject] = []
+        for name in bundled_names():
+            try:
+                prof = load_profile(name)
+            except Exception as exc:
+                out.append(Subject(name, profile=name, error=f"profile failed to load: {exc}"))
+                continue
+            sc = prof.scales
+            for sym in sorted(prof.markets):
+                model = prof.markets[sym].margin
+                if accept(model):
+                    out.append(margin_subject(name, sym, model, sc.money_decimals, sc.size_decimals,
+                                              sc.price_decimals))
+        return out
+
+    return enumerate_subjects
+
+
+def is_tiered(model: Any) -> bool:
+    """A model exposing its exact schedule (``maintenance_tiers()``)."""
+    return callable(getattr(model, "maintenance_tiers", None))
+
+
+def variant_name(model: Any) -> str:
+    """The registered variant name of a parameter object ("" if unregistered)."""
+    return str(getattr(type(model), "variant_name", ""))
