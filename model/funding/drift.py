@@ -1,0 +1,155 @@
+"""Drift v2 funding, in the program's own units (price 1e6, base 1e9, quote 1e6, rate 1e9).
+
+Hourly: ``spread = mark_twap - oracle_twap + |oracle_twap| / 5000``, clamped by contract tier,
+``rate = spread * 1000 / 24``. Paid through the AMM's net position: when the AMM would pay more
+than 1/3 of its fee pool, the receiving side's rate is cut (asymmetric). Payments truncate.
+
+Rules: FND-DRF-01, FND-DRF-02, FND-DRF-03, FND-DRF-04, FND-SUM-01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+from perpspec.funding import Settlement
+from perpspec.numeric import Term, abs_, clamp, div_floor, div_trunc, ite, max_, sign
+from perpspec.registry import variant
+
+PRICE_PRECISION = 1_000_000
+FUNDING_RATE_BUFFER = 1_000
+AMM_TO_QUOTE_PRECISION_RATIO = 1_000
+#: AMM_RESERVE_PRECISION * FUNDING_RATE_PRECISION / QUOTE_PRECISION = 1e9 * 1e9 / 1e6
+QUOTE_TO_BASE_AMT_FUNDING_PRECISION = 10**12
+ONE_HOUR = 3600
+
+
+def _default_tiers() -> dict[str, int]:
+    return {"A": 33, "B": 33, "C": 20}
+
+
+@attrs.frozen
+class DriftSplit:
+    """Rule: FND-DRF-03. Long and short rates of one period, the AMM's capped funding PnL and the
+    new ``total_fee_minus_distributions``."""
+
+    rate_long: Term
+    rate_short: Term
+    amm_pnl: Term
+    total_fee_minus_distributions: Term
+
+
+@variant("funding", "drift")
+@attrs.frozen
+class DriftFunding:
+    """Rules: FND-DRF-01, FND-DRF-02, FND-DRF-03, FND-DRF-04.
+
+    ``tier_divisors``: max spread = oracle_twap / divisor per contract tier (A, B: 33, i.e. ~3%;
+    C: 20); other tiers ``default_divisor`` (10). ``offset_denominator`` 5000 (~7.3%/yr to shorts;
+    0 disables it). The protocol keeps ``fee_share_numerator/denominator`` (1/2) of exchange fees
+    and spends at most ``1/fee_pool_fraction`` (1/3) of the rest per period.
+    """
+
+    funding_period: int = ONE_HOUR
+    offset_denominator: int = 5000
+    tier_divisors: Mapping[str, int] = attrs.field(factory=_default_tiers)
+    default_divisor: int = 10
+    fee_share_numerator: int = 1
+    fee_share_denominator: int = 2
+    fee_pool_fraction: int = 3
+    sink: str = "amm-fee-pool"
+
+    def check(self) -> list[tuple[str, str]]:
+        bad = [k for k, v in self.tier_divisors.items() if v <= 0]
+        out = [(f"tier_divisors.{k}", "must be a positive integer") for k in bad]
+        for name in ("funding_period", "default_divisor", "fee_share_denominator", "fee_pool_fraction"):
+            if getattr(self, name) <= 0:
+                out.append((name, "must be a positive integer"))
+        if self.offset_denominator < 0:
+            out.append(("offset_denominator", "must not be negative (0 disables the offset)"))
+        return out
+
+    # -- rate ---------------------------------------------------------------------------------
+
+    def spread(self, mark_twap: Term, oracle_twap: Term) -> Term:
+        """Rule: FND-DRF-01. ``mark_twap - oracle_twap + trunc(|oracle_twap| / 5000)``."""
+        if self.offset_denominator == 0:
+            return mark_twap - oracle_twap
+        return mark_twap - oracle_twap + div_trunc(abs_(oracle_twap), self.offset_denominator)
+
+    def max_spread(self, oracle_twap: Term, tier: str) -> Term:
+        """Rule: FND-DRF-01. ``trunc(oracle_twap / divisor(tier))``."""
+        return div_trunc(oracle_twap, self.tier_divisors.get(tier, self.default_divisor))
+
+    def period_adjustment(self) -> int:
+        """Rule: FND-DRF-02. ``24 h / max(1 h, period)`` (24 for hourly funding)."""
+        return 24 * ONE_HOUR // max(ONE_HOUR, self.funding_period)
+
+    def rate_from_spread(self, clamped_spread: Term) -> Term:
+        """Rule: FND-DRF-02. ``trunc(spread * 1000 / period_adjustment)`` (1e9 funding precision)."""
+        return div_trunc(clamped_spread * FUNDING_RATE_BUFFER, self.period_adjustment())
+
+    def funding_rate(self, mark_twap: Term, oracle_twap: Term, tier: str) -> Term:
+        """Rules: FND-DRF-01, FND-DRF-02. Offset, tier clamp, then the per-period rate."""
+        m = self.max_spread(oracle_twap, tier)
+        return self.rate_from_spread(clamp(self.spread(mark_twap, oracle_twap), -m, m))
+
+    def rate_as_rate(self, rate: Term, oracle_twap: Term) -> Term:
+        """A Drift rate (quote per base, 1e9) as a fraction of the oracle price in 10^-8 (trunc)."""
+        return div_trunc(rate * 100, oracle_twap)
+
+    # -- payments -----------------------------------------------------------------------------
+
+    def payment_precise(self, rate_delta: Term, base: Term) -> Term:
+        """Rule: FND-DRF-04. Payment in 1e9 quote (AMM precision):
+        ``-sign(base) * sign(delta) * floor(|delta| |base| / 1e6 / 1e3)`` (magnitude truncated)."""
+        magnitude = div_floor(abs_(rate_delta) * abs_(base), PRICE_PRECISION * FUNDING_RATE_BUFFER)
+        return -sign(base) * ite(rate_delta > 0, 1, -1) * magnitude
+
+    def payment_quote(self, rate_delta: Term, base: Term) -> Term:
+        """Rule: FND-DRF-04. Balance change in quote (1e6): the precise payment divided by 1e3,
+        toward zero (so payers pay slightly less and receivers get slightly less)."""
+        return div_trunc(self.payment_precise(rate_delta, base), AMM_TO_QUOTE_PRECISION_RATIO)
+
+    def settle(self, rate_long: Term, rate_short: Term, bases: Sequence[Term]) -> Settlement:
+        """Rules: FND-DRF-04, FND-SUM-01. Per-account balance changes for one period's rates
+        (longs use ``rate_long``, shorts ``rate_short``). The dust (either sign: Drift truncates
+        magnitudes) and the AMM's side of any imbalance go to ``sink`` (the AMM fee pool)."""
+        payments = tuple(self.payment_quote(ite(b > 0, rate_long, rate_short), b) for b in bases)
+        dust: Term = 0
+        for p in payments:
+            dust = dust - p
+        return Settlement(payments=payments, dust=dust, sink=self.sink)
+
+    # -- asymmetric capping -------------------------------------------------------------------
+
+    def rate_from_pnl_limit(self, pnl_limit: Term, base: Term) -> Term:
+        """Rule: FND-DRF-03. ``trunc((limit + [limit < 0]) * 1e12 / base)``; 0 when ``base`` is 0."""
+        biased = ite(pnl_limit < 0, pnl_limit + 1, pnl_limit)
+        safe = ite(base == 0, 1, base)
+        return ite(base == 0, 0, div_trunc(biased * QUOTE_TO_BASE_AMT_FUNDING_PRECISION, safe))
+
+    def split(self, funding_rate: Term, base_long: Term, base_short: Term, net_amm_base: Term,
+              total_fee_minus_distributions: Term, total_exchange_fee: Term) -> DriftSplit:
+        """Rule: FND-DRF-03. Long/short rates when funding runs through the AMM.
+
+        ``uncapped = -payment(rate, net_amm_base)``; if ``>= 0`` the AMM earns it and both sides
+        use the full rate. Otherwise the AMM pays at most ``fee_pool / 3`` with
+        ``fee_pool = max(0, tfmd - fees * 1/2)``; if that binds, the receiving side's rate is
+        rebuilt from what the payers pay plus that limit (``rate_from_pnl_limit``).
+        """
+        uncapped = -self.payment_quote(funding_rate, net_amm_base)
+        lower = div_trunc(total_exchange_fee * self.fee_share_numerator, self.fee_share_denominator)
+        fee_pool = max_(total_fee_minus_distributions - lower, 0)
+        limit = -div_trunc(fee_pool, self.fee_pool_fraction)
+        capped_pnl = max_(uncapped, limit)
+        from_users = self.payment_quote(funding_rate, ite(funding_rate > 0, base_long, base_short))
+        limit2 = limit - abs_(from_users)
+        receivers = ite(funding_rate < 0, base_long, base_short)
+        capped_rate = ite(uncapped < limit, self.rate_from_pnl_limit(limit2, receivers), funding_rate)
+        earns = uncapped >= 0
+        rate_long = ite(earns, funding_rate, ite(funding_rate < 0, capped_rate, funding_rate))
+        rate_short = ite(earns, funding_rate, ite(funding_rate > 0, capped_rate, funding_rate))
+        pnl = ite(earns, uncapped, capped_pnl)
+        return DriftSplit(rate_long, rate_short, pnl, total_fee_minus_distributions + pnl)
+

@@ -1,0 +1,132 @@
+"""dYdX v4 funding, in the protocol's own units (ppm rates, quote quantums, funding index).
+
+Per block the proposer votes a premium (clamped); each 60 s the votes padded with zeros to
+``max(#blocks, 15)`` give a sample (their median); each hour the samples padded with zeros to 60
+are averaged; the 8-hour rate (premium + default, clamped) moves the funding index by
+``rate * dt / 8h`` at the oracle price; positions settle lazily against the index.
+
+Rules: FND-DYDX-01, FND-DYDX-02, FND-DYDX-03, FND-DYDX-04, FND-DYDX-05, FND-SUM-01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+from perpspec.funding import DEFAULT_SINK, Settlement, premium_index, settle_owed, to_rate
+from perpspec.numeric import Rounding, Term, clamp, div_half_up, div_round, div_trunc, pow10
+from perpspec.registry import variant
+
+PPM = 1_000_000
+#: Funding-index denominator: the 8-hour realization period in seconds.
+EIGHT_HOURS = 8 * 60 * 60
+
+
+def maintenance_ppm(initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
+    """Rule: FND-DYDX-01. ``MMF = trunc(IMF * MF / 1e6)`` (``BigIntMulPpm`` truncates)."""
+    return div_trunc(initial_ppm * maintenance_fraction_ppm, PPM)
+
+
+def max_abs_clamp_ppm(clamp_factor_ppm: Term, initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
+    """Rule: FND-DYDX-01. ``|S| <= trunc(factor * (IMF - MMF) / 1e6)`` (votes and rates alike)."""
+    mmf = maintenance_ppm(initial_ppm, maintenance_fraction_ppm)
+    return div_trunc(clamp_factor_ppm * (initial_ppm - mmf), PPM)
+
+
+def median_half_away(values: Sequence[int]) -> int:
+    """Rule: FND-DYDX-02. Median; for an even count the mean of the two middle values rounded
+    half away from zero (dYdX ``lib.Median``). Int backend (it sorts)."""
+    if not values:
+        raise ValueError("median of no values")
+    s = sorted(values)
+    mid = len(s) // 2
+    if len(s) % 2 == 1:
+        return s[mid]
+    return int(div_half_up(s[mid - 1] + s[mid], 2))
+
+
+@variant("funding", "dydx")
+@attrs.frozen
+class DydxFunding:
+    """Rules: FND-DYDX-01, FND-DYDX-02, FND-DYDX-03, FND-DYDX-04, FND-DYDX-05.
+
+    Defaults are the protocol's: vote clamp factor 60x, rate clamp factor 6x, 15 votes per
+    sample, 60 s samples, 3600 s ticks, no tail removal.
+    """
+
+    premium_vote_clamp_factor_ppm: int = 60_000_000
+    funding_rate_clamp_factor_ppm: int = 6_000_000
+    min_num_votes_per_sample: int = 15
+    sample_seconds: int = 60
+    tick_seconds: int = 3600
+    default_funding_ppm: int = 0
+    premium_rounding: Rounding = Rounding.TRUNC
+    sink: str = DEFAULT_SINK
+
+    def check(self) -> list[tuple[str, str]]:
+        out = []
+        for name in ("premium_vote_clamp_factor_ppm", "funding_rate_clamp_factor_ppm"):
+            if getattr(self, name) < 0:
+                out.append((name, "must not be negative"))
+        for name in ("min_num_votes_per_sample", "sample_seconds", "tick_seconds"):
+            if getattr(self, name) <= 0:
+                out.append((name, "must be a positive integer"))
+        return out
+
+    def premium_vote(self, impact_bid: Term, impact_ask: Term, index: Term, initial_ppm: Term,
+                     maintenance_fraction_ppm: Term) -> Term:
+        """Rules: FND-PRM-01, FND-DYDX-01. A proposer's premium vote in ppm, clamped to
+        ``+-vote_factor * (IMF - MMF)``."""
+        p = premium_index(impact_bid, impact_ask, index, index, self.premium_rounding, PPM)
+        bound = max_abs_clamp_ppm(self.premium_vote_clamp_factor_ppm, initial_ppm, maintenance_fraction_ppm)
+        return clamp(p, -bound, bound)
+
+    def sample(self, votes: Sequence[int], num_blocks: int) -> int:
+        """Rule: FND-DYDX-02. Median of the votes padded with zeros to ``max(#blocks, 15)``."""
+        need = max(num_blocks, self.min_num_votes_per_sample, len(votes))
+        return median_half_away(list(votes) + [0] * (need - len(votes)))
+
+    def hourly_premium(self, samples: Sequence[Term]) -> Term:
+        """Rule: FND-DYDX-02. Average (toward zero) of the samples padded with zeros to
+        ``tick / sample`` = 60 (zero samples are not stored, so padding restores them)."""
+        n = max(-(-self.tick_seconds // self.sample_seconds), len(samples))
+        total: Term = 0
+        for s in samples:
+            total = total + s
+        return div_trunc(total, n)
+
+    def rate_8h_ppm(self, premium_ppm: Term, initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
+        """Rule: FND-DYDX-03. ``clamp(premium + default, +-rate_factor * (IMF - MMF))``, ppm per 8 h."""
+        bound = max_abs_clamp_ppm(self.funding_rate_clamp_factor_ppm, initial_ppm, maintenance_fraction_ppm)
+        return clamp(premium_ppm + self.default_funding_ppm, -bound, bound)
+
+    def index_delta(self, rate_8h_ppm: Term, dt_seconds: Term, price: Term, price_exponent: int,
+                    atomic_resolution: int) -> Term:
+        """Rule: FND-DYDX-04. Funding-index change (ppm quote quantums per base quantum):
+        ``trunc(BaseToQuote(rate * dt) / 28800)``, where ``BaseToQuote(x) = x * price *
+        10^(exponent + atomic_resolution + 6)`` truncates toward zero when the power is negative.
+        """
+        x = rate_8h_ppm * dt_seconds * price
+        e = price_exponent + atomic_resolution + 6
+        quote = x * pow10(e) if e >= 0 else div_trunc(x, pow10(-e))
+        return div_trunc(quote, EIGHT_HOURS)
+
+    def settlement_ppm(self, index_now: Term, index_position: Term, quantums: Term) -> Term:
+        """Rule: FND-DYDX-05. ``-(index_now - index_position) * quantums`` (ppm quote quantums)."""
+        return -(index_now - index_position) * quantums
+
+    def settle(self, index_now: Term, positions: Sequence[tuple[Term, Term]]) -> Settlement:
+        """Rules: FND-DYDX-05, FND-SUM-01. Lazy settlement of ``(quantums, position_index)`` pairs:
+        each account gets ``floor(settlement_ppm / 1e6)`` (Euclidean, divisor > 0); the protocol
+        (``sink``) keeps the dust, ``0 <= dust`` when the flows net to zero."""
+        owed = [(-self.settlement_ppm(index_now, idx, q), PPM) for q, idx in positions]
+        return settle_owed(owed, Rounding.CEIL, self.sink)
+
+    def rate_as_rate(self, rate_ppm: Term) -> Term:
+        """A ppm rate as a perpspec ``Rate`` (10^-8): exact (times 100)."""
+        return to_rate(rate_ppm, 6, Rounding.TRUNC)
+
+
+def to_quantums(settlement: Term) -> Term:
+    """Rule: FND-DYDX-05. ``settlement_ppm`` to quote quantums: Euclidean (floor) division by 1e6."""
+    return div_round(settlement, PPM, Rounding.FLOOR)

@@ -1,0 +1,63 @@
+"""Hyperliquid funding: the 8-hour formula paid hourly at 1/8, capped at 4 %/h, on the oracle price.
+
+Rules: FND-HL-01, FND-PRM-01, FND-CLP-01, FND-PAY-01.
+"""
+
+from __future__ import annotations
+
+import attrs
+from perpspec.funding import DEFAULT_SINK, NotionalPrice, Payments, interest_clamp, premium_index
+from perpspec.numeric import Rounding, Term, clamp, div_round
+from perpspec.quantities import Rate
+from perpspec.registry import variant
+
+#: The reading of the docs this variant implements (see spec/funding.md FND-HL-01).
+HOURLY_READING = (
+    "hourly rate = F_8h / 8: the docs text says funding is paid every hour at one eighth of the "
+    "8-hour rate; the docs' numerical example stops at F_8h = 0.95% and never divides by 8"
+)
+
+
+_INTEREST = Rate(10_000)
+_CLAMP = Rate(50_000)
+_HOURLY_CAP = Rate(4_000_000)
+
+
+@variant("funding", "hyperliquid")
+@attrs.frozen
+class HyperliquidFunding(Payments):
+    """Rule: FND-HL-01. :math:`F_{1h} = \\operatorname{clamp}(F_{8h}/8, \\pm cap_{1h})` with
+    :math:`F_{8h} = \\bar P + \\operatorname{clamp}(I - \\bar P, \\pm 0.05\\%)`, premium against the
+    oracle, payment :math:`= q \\cdot oracle \\cdot F_{1h}`.
+    """
+
+    interest: Rate = _INTEREST
+    clamp: Rate = _CLAMP
+    hourly_divisor: int = 8
+    hourly_cap: Rate = _HOURLY_CAP
+    sample_seconds: int = 5
+    reading: str = HOURLY_READING
+    notional_price: NotionalPrice = NotionalPrice.ORACLE
+    rounding: Rounding = Rounding.TRUNC
+    payment_rounding: Rounding = Rounding.CEIL
+    sink: str = DEFAULT_SINK
+
+    def check(self) -> list[tuple[str, str]]:
+        names = ("interest", "clamp", "hourly_cap")
+        out = [(n, "must not be negative") for n in names if getattr(self, n) < 0]
+        if self.hourly_divisor <= 0:
+            out.append(("hourly_divisor", "must be a positive integer"))
+        return out
+
+    def premium(self, impact_bid: Term, impact_ask: Term, oracle: Term) -> Term:
+        """Rule: FND-PRM-01 (oracle as reference and denominator)."""
+        return premium_index(impact_bid, impact_ask, oracle, oracle, self.rounding)
+
+    def rate_8h(self, avg_premium: Term) -> Term:
+        """Rule: FND-CLP-01. The 8-hour formula."""
+        return interest_clamp(avg_premium, self.interest, self.clamp)
+
+    def hourly(self, avg_premium: Term) -> Term:
+        """Rule: FND-HL-01. The rate applied each hour: ``clamp(F_8h / 8, -4%, +4%)``."""
+        f = div_round(self.rate_8h(avg_premium), self.hourly_divisor, self.rounding)
+        return clamp(f, -self.hourly_cap, self.hourly_cap)

@@ -1,0 +1,60 @@
+"""Kraken Futures funding (inverse perps): hourly rate from the average premium, capped per hour.
+
+Kraken's page divides the premium by 24 in its text but by 8 in its figures; the divisor is a
+named parameter and the default is the /8 reading that reproduces the published dollar and BTC
+amounts (spec/funding.md FND-KRK-01).
+
+Rule: FND-KRK-01.
+"""
+
+from __future__ import annotations
+
+import attrs
+from perpspec.funding import DEFAULT_SINK, NotionalPrice, Payments
+from perpspec.numeric import Rounding, Term, clamp, div_round
+from perpspec.quantities import Rate
+from perpspec.registry import variant
+from perpspec.units import RATE_ONE
+
+#: The reading this variant takes by default.
+KRAKEN_READING = (
+    "hourly rate = average premium / 8: the page's text says /24, but its figures "
+    "(0.01785%/h, $17.85 and 0.00255 BTC on 100,000 contracts) all follow /8"
+)
+
+
+_HOURLY_CAP = Rate(250_000)
+
+
+@variant("funding", "kraken")
+@attrs.frozen
+class KrakenFunding(Payments):
+    """Rule: FND-KRK-01. :math:`F_{1h} = \\operatorname{clamp}((perp - index)/(index \\cdot k), \\pm cap)`
+    with ``k = hourly_divisor`` (8 per the figures; 24 per the text), one division.
+    """
+
+    hourly_divisor: int = 8
+    hourly_cap: Rate = _HOURLY_CAP
+    reading: str = KRAKEN_READING
+    notional_price: NotionalPrice = NotionalPrice.INDEX
+    rounding: Rounding = Rounding.TRUNC
+    payment_rounding: Rounding = Rounding.CEIL
+    sink: str = DEFAULT_SINK
+
+    def check(self) -> list[tuple[str, str]]:
+        out = []
+        if self.hourly_divisor <= 0:
+            out.append(("hourly_divisor", "must be a positive integer"))
+        if self.hourly_cap < 0:
+            out.append(("hourly_cap", "must not be negative"))
+        return out
+
+    def hourly_from_premium(self, premium: Term) -> Term:
+        """Rule: FND-KRK-01. From a premium already in 10^-8: ``clamp(P / k, +-cap)``."""
+        f = div_round(premium, self.hourly_divisor, self.rounding)
+        return clamp(f, -self.hourly_cap, self.hourly_cap)
+
+    def hourly(self, perp: Term, index: Term) -> Term:
+        """Rule: FND-KRK-01. From prices: ``clamp((perp - index) / (index * k), +-cap)``."""
+        f = div_round((perp - index) * RATE_ONE, index * self.hourly_divisor, self.rounding)
+        return clamp(f, -self.hourly_cap, self.hourly_cap)

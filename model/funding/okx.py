@@ -1,0 +1,62 @@
+"""OKX funding: rolling mean of minute premiums, no interest term, clamped to a cap table.
+
+Rules: FND-OKX-01, FND-AVG-01, FND-CAP-01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+from perpspec.funding import DEFAULT_SINK, NotionalPrice, Payments, cap_rate, weighted_average
+from perpspec.numeric import Rounding, Term, div_round
+from perpspec.quantities import Rate
+from perpspec.registry import variant
+from perpspec.units import RATE_ONE
+
+_DEFAULT_CAP = Rate(1_500_000)
+
+
+@variant("funding", "okx-rolling-mean")
+@attrs.frozen
+class OkxRollingMean(Payments):
+    """Rule: FND-OKX-01. :math:`F = \\operatorname{clamp}(\\operatorname{mean}(P_{last\\ 60N}), \\pm cap_g)`
+    with :math:`P = ((bid+ask)/2 - index)/index` each minute and ``cap_g`` the cap of the
+    instrument's group (``caps``; ``default_cap`` for the others).
+    """
+
+    window_hours: int = 8
+    sample_seconds: int = 60
+    caps: Mapping[str, Rate] = attrs.field(factory=dict)
+    default_cap: Rate = _DEFAULT_CAP
+    notional_price: NotionalPrice = NotionalPrice.MARK
+    rounding: Rounding = Rounding.TRUNC
+    payment_rounding: Rounding = Rounding.CEIL
+    sink: str = DEFAULT_SINK
+
+    def check(self) -> list[tuple[str, str]]:
+        out = [(f"caps.{k}", "a cap must not be negative") for k, v in self.caps.items() if v < 0]
+        if self.default_cap < 0:
+            out.append(("default_cap", "must not be negative"))
+        for name in ("window_hours", "sample_seconds"):
+            if getattr(self, name) <= 0:
+                out.append((name, "must be a positive integer"))
+        return out
+
+    def premium(self, best_bid: Term, best_ask: Term, index: Term) -> Term:
+        """Rule: FND-OKX-01. Minute premium of the mid: ``(bid + ask - 2 index) / (2 index)``."""
+        return div_round((best_bid + best_ask - 2 * index) * RATE_ONE, 2 * index, self.rounding)
+
+    def window(self, samples: Sequence[Term]) -> list[Term]:
+        """Rule: FND-OKX-01. The rolling window: the last ``window_hours * 3600 / sample_seconds``
+        samples (since 2024-03-05; before, the window started at the period start)."""
+        n = self.window_hours * 3600 // self.sample_seconds
+        return list(samples[-n:])
+
+    def cap_for(self, group: str) -> Term:
+        """Rule: FND-OKX-01. Cap of an instrument group (``BTC`` 0.375%, ``ETH`` 0.75%, ...)."""
+        return self.caps.get(group, self.default_cap)
+
+    def rate(self, samples: Sequence[Term], cap: Term) -> Term:
+        """Rule: FND-OKX-01. ``clamp(mean(window), -cap, cap)``."""
+        return cap_rate(weighted_average(self.window(samples), None, self.rounding), -cap, cap)

@@ -1,0 +1,199 @@
+"""Premium + clamped interest funding (Binance, Bybit, BitMEX): variant ``premium-interest-clamp``.
+
+:math:`F_{8h} = \\bar P + \\operatorname{clamp}(I - \\bar P, \\pm b)`, scaled to the interval
+(Binance) and capped (Binance ``0.75 MMR``; BitMEX ``75% (IM - MM)``; fixed otherwise).
+
+Rules: FND-PRM-01, FND-AVG-01, FND-CLP-01, FND-CAP-01, FND-IMN-01, FND-INT-01, FND-INT-02,
+FND-IRT-01, FND-PAY-01.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+import attrs
+from perpspec.funding import (
+    DEFAULT_SINK,
+    NotionalPrice,
+    Payments,
+    cap_rate,
+    interest_clamp,
+    linear_weights,
+    premium_index,
+    scale_interval,
+    weighted_average,
+)
+from perpspec.numeric import Rounding, Term, abs_, and_, div_round, ite, or_
+from perpspec.quantities import Money, Rate
+from perpspec.registry import variant
+from perpspec.units import RATE_ONE
+
+
+class PremiumReference(enum.Enum):
+    """What the impact prices are compared with in the premium (FND-PRM-01)."""
+
+    INDEX = "index"  #: current Binance, Bybit fund-rate page
+    MARK = "mark"  #: 2020 Binance FAQ, older BitMEX/Bybit docs
+
+
+class Weighting(enum.Enum):
+    """How premium samples are averaged (FND-AVG-01)."""
+
+    LINEAR = "linear"  #: weights 1..n (Binance 5 s samples, Bybit minute samples)
+    UNIFORM = "uniform"  #: plain time-weighted mean of equally spaced samples (BitMEX TWAP)
+
+
+class CapBasis(enum.Enum):
+    """Where the funding cap comes from (FND-CAP-01)."""
+
+    FIXED = "fixed"  #: ``cap`` as given
+    MMR = "mmr"  #: ``cap_factor * MMR`` of the first bracket (Binance majors)
+    IM_MINUS_MM = "im-minus-mm"  #: ``cap_factor * (IM - MM)`` (BitMEX; the older Binance rule)
+
+
+_INTEREST = Rate(10_000)
+_CLAMP = Rate(50_000)
+_CAP_FACTOR = Rate(75_000_000)
+_CAP = Rate(2_000_000)
+_IMPACT_MARGIN = Money(0)
+_CALM_THRESHOLD = Rate(25_000)
+
+
+@variant("funding", "premium-interest-clamp")
+@attrs.frozen
+class PremiumInterestClamp(Payments):
+    """Rules: FND-CLP-01, FND-CAP-01, FND-INT-01. Parameters of the premium/interest/clamp family.
+
+    - ``interest``: ``I`` per base interval (0.01% per 8 h by default);
+    - ``clamp``: the dampener band ``b`` (0.05%);
+    - ``cap_basis``/``cap_factor``/``cap``: the cap rule; ``cap`` is also the fallback (Binance 2%);
+    - ``scale_to_interval``: Binance divides the 8-h formula by ``8/N``; BitMEX keeps the cap per
+      interval and does not scale (its daily maximum grows with the number of intervals);
+    - ``impact_margin``: the IMN numerator (Binance 200 USDT, BitMEX 0.1 XBT), money units;
+    - ``capped_interval_hours``/``calm_interval_hours``/``calm_cycles``/``calm_threshold``:
+      the Binance interval changes (0 disables them).
+    """
+
+    interest: Rate = _INTEREST
+    clamp: Rate = _CLAMP
+    premium_reference: PremiumReference = PremiumReference.INDEX
+    weighting: Weighting = Weighting.LINEAR
+    sample_seconds: int = 5
+    base_interval_hours: int = 8
+    interval_hours: int = 8
+    scale_to_interval: bool = True
+    cap_basis: CapBasis = CapBasis.FIXED
+    cap_factor: Rate = _CAP_FACTOR
+    cap: Rate = _CAP
+    impact_margin: Money = _IMPACT_MARGIN
+    capped_interval_hours: int = 0
+    calm_interval_hours: int = 0
+    calm_cycles: int = 16
+    calm_threshold: Rate = _CALM_THRESHOLD
+    notional_price: NotionalPrice = NotionalPrice.MARK
+    rounding: Rounding = Rounding.TRUNC
+    payment_rounding: Rounding = Rounding.CEIL
+    sink: str = DEFAULT_SINK
+
+    def check(self) -> list[tuple[str, str]]:
+        out = []
+        for name in ("clamp", "cap", "cap_factor", "calm_threshold", "impact_margin"):
+            if getattr(self, name) < 0:
+                out.append((name, "must not be negative"))
+        for name in ("sample_seconds", "base_interval_hours", "interval_hours"):
+            if getattr(self, name) <= 0:
+                out.append((name, "must be a positive integer"))
+        if self.base_interval_hours > 0 and self.interval_hours > 0 and 24 % self.interval_hours != 0:
+            out.append(("interval_hours", "must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24)"))
+        return out
+
+    # -- premium and average ------------------------------------------------------------------
+
+    def premium(self, impact_bid: Term, impact_ask: Term, index: Term, mark: Term | None = None,
+                basis: Term = 0) -> Term:
+        """Rule: FND-PRM-01. Premium against the index (or the mark, ``premium_reference``), over
+        the index, plus BitMEX's ``FairBasisUsedInMark`` ``basis`` where the venue adds it."""
+        if self.premium_reference is PremiumReference.MARK:
+            if mark is None:
+                raise ValueError("this profile's premium is measured against the mark price: pass mark=")
+            return premium_index(impact_bid, impact_ask, mark, index, self.rounding) + basis
+        return premium_index(impact_bid, impact_ask, index, index, self.rounding) + basis
+
+    def samples_per_interval(self, interval_hours: int | None = None) -> int:
+        """Rule: FND-AVG-01. Samples per interval: 5,760 per 8 h at 5 s; 480 per 8 h at 1 min."""
+        hours = self.interval_hours if interval_hours is None else interval_hours
+        return hours * 3600 // self.sample_seconds
+
+    def average(self, samples: Sequence[Term]) -> Term:
+        """Rule: FND-AVG-01. Time-weighted average premium ``avgP`` (linear or uniform weights)."""
+        weights = linear_weights(len(samples)) if self.weighting is Weighting.LINEAR else None
+        return weighted_average(samples, weights, self.rounding)
+
+    # -- rate ---------------------------------------------------------------------------------
+
+    def rate_base(self, avg_premium: Term) -> Term:
+        """Rule: FND-CLP-01. ``F_8h = avgP + clamp(I - avgP, -b, +b)``."""
+        return interest_clamp(avg_premium, self.interest, self.clamp)
+
+    def cap_for(self, mmr: Term = 0, imr: Term = 0) -> Term:
+        """Rule: FND-CAP-01. The cap (the floor is its negative) for a market.
+
+        ``mmr``/``imr`` are the market's first-bracket maintenance and initial rates (10^-8).
+        ``cap_factor * MMR`` or ``cap_factor * (IM - MM)``, rounded toward zero; ``cap`` when fixed.
+        """
+        if self.cap_basis is CapBasis.MMR:
+            return div_round(self.cap_factor * mmr, RATE_ONE, Rounding.TRUNC)
+        if self.cap_basis is CapBasis.IM_MINUS_MM:
+            return div_round(self.cap_factor * (imr - mmr), RATE_ONE, Rounding.TRUNC)
+        return self.cap
+
+    def rate(self, avg_premium: Term, cap: Term | None = None, interval_hours: Term | None = None) -> Term:
+        """Rules: FND-CLP-01, FND-INT-01, FND-CAP-01. The rate applied at a settlement.
+
+        :math:`F = \\operatorname{clamp}(F_{8h} \\cdot N / 8, -cap, cap)` (no scaling when
+        ``scale_to_interval`` is false).
+        """
+        hours = self.interval_hours if interval_hours is None else interval_hours
+        f = self.rate_base(avg_premium)
+        if self.scale_to_interval:
+            f = scale_interval(f, hours, self.base_interval_hours, self.rounding)
+        c = self.cap if cap is None else cap
+        return cap_rate(f, -c, c)
+
+    def daily_max(self, cap: Term, interval_hours: int | None = None) -> Term:
+        """Rule: FND-CAP-01. Largest funding in a day: ``cap * 24 / N`` (BitMEX 0.375% -> 1.125%
+        at 8 h, 4.5% at 2 h)."""
+        hours = self.interval_hours if interval_hours is None else interval_hours
+        return cap * (24 // hours)
+
+    def impact_notional(self, imr_at_max_leverage: Term) -> Term:
+        """Rule: FND-IMN-01. ``IMN = impact_margin / IMR`` at max leverage (money units, floor)."""
+        return div_round(self.impact_margin * RATE_ONE, imr_at_max_leverage, Rounding.FLOOR)
+
+    def next_interval(
+        self, current_hours: Term, last_rate: Term, cap: Term, calm_streak: Term
+    ) -> tuple[Term, Term]:
+        """Rule: FND-INT-02. Binance's interval changes; returns ``(hours, calm_streak)``.
+
+        After a settlement that hit the cap or floor the symbol moves to ``capped_interval_hours``
+        (1 h). On that interval, a settlement with ``|F| <= calm_threshold`` extends the calm
+        streak; after ``calm_cycles`` (16) such cycles it reverts to ``calm_interval_hours`` (4 h,
+        not 8 h). Disabled (interval unchanged) when ``capped_interval_hours`` is 0.
+        """
+        if self.capped_interval_hours == 0:
+            return current_hours, 0
+        hit = abs_(last_rate) >= cap
+        on_short = current_hours == self.capped_interval_hours
+        calm = and_(on_short, abs_(last_rate) <= self.calm_threshold)
+        streak = ite(calm, calm_streak + 1, 0)
+        revert = and_(calm, streak >= self.calm_cycles)
+        hours = ite(hit, self.capped_interval_hours, ite(revert, self.calm_interval_hours, current_hours))
+        return hours, ite(or_(hit, revert), 0, streak)
+
+
+def interest_from_rates(quote_rate: Term, base_rate: Term, intervals_per_day: int = 3,
+                        rounding: Rounding = Rounding.TRUNC) -> Term:
+    """Rule: FND-IRT-01. BitMEX/Bybit interest per interval:
+    :math:`I = (r_{quote} - r_{base}) / intervals` (daily rates; 3 intervals of 8 h)."""
+    return div_round(quote_rate - base_rate, intervals_per_day, rounding)
