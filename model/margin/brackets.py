@@ -1,0 +1,120 @@
+"""Binance "tax-bracket" margin: maintenance rate and maintenance amount (cum) per bracket.
+
+Rules: MRG-BRK-01 (maintenance), MRG-BRK-02 (cum recurrence), MRG-BRK-03 (initial).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import attrs
+from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin.piecewise import check_floors, deductions, linear_tiers, progressive_scaled, select
+from perpspec.numeric import Rounding, Term, div_round, ite, min_
+from perpspec.quantities import Money, Rate
+from perpspec.registry import variant
+from perpspec.units import RATE_ONE, format_fraction
+
+
+@attrs.frozen
+class Bracket:
+    """One row of a bracket table: notional floor (money units), MMR, max leverage, and the
+    optional published maintenance amount ``cum`` (checked against the recurrence)."""
+
+    floor: Money
+    mmr: Rate
+    max_leverage: int
+    cum: Money | None = None
+
+
+def next_cum(floor: Term, mmr_prev: Term, mmr: Term, cum_prev: Term) -> Term:
+    """Rule: MRG-BRK-02. One step of the recurrence, scaled by ``RATE_ONE``:
+    :math:`cum_n \\cdot 10^8 = floor_n (mmr_n - mmr_{n-1}) + cum_{n-1} \\cdot 10^8`.
+
+    ``floor`` and ``cum_prev`` are money units, rates in 1e-8; the result is money units
+    times 1e8 (exact, no rounding).
+    """
+    return floor * (mmr - mmr_prev) + cum_prev * RATE_ONE
+
+
+@variant("margin", "binance-brackets")
+@attrs.frozen
+class BinanceBrackets:
+    """Rules: MRG-BRK-01, MRG-BRK-02, MRG-BRK-03.
+
+    :math:`MM = \\lceil N \\cdot mmr_k - cum_k \\rceil` for the bracket ``k`` with
+    :math:`floor_k \\le N < floor_{k+1}`; :math:`cum_k` from the recurrence;
+    :math:`IM = \\lceil N / \\min(L, maxLev_k) \\rceil`.
+    """
+
+    brackets: tuple[Bracket, ...]
+    rounding: Rounding = Rounding.CEIL
+
+    def _floors(self) -> list[int]:
+        return [b.floor for b in self.brackets]
+
+    def _rates(self) -> list[int]:
+        return [b.mmr for b in self.brackets]
+
+    def cums_scaled(self) -> tuple[int, ...]:
+        """Rule: MRG-BRK-02. The maintenance amounts ``cum_k`` times 1e8 (money units)."""
+        return deductions(self._floors(), self._rates())
+
+    def check(self) -> list[tuple[str, str]]:
+        out = [(f"brackets[{k}].floor", msg) for k, msg in check_floors(self._floors())]
+        prev_lev = None
+        cums = self.cums_scaled()
+        for k, b in enumerate(self.brackets):
+            at = f"brackets[{k}]"
+            if b.mmr < 0:
+                out.append((f"{at}.mmr", "a maintenance margin rate cannot be negative"))
+            elif b.mmr > RATE_ONE:
+                out.append((f"{at}.mmr", "a maintenance margin rate cannot exceed 100%"))
+            if k and b.mmr < self.brackets[k - 1].mmr:
+                out.append((f"{at}.mmr", "bracket rates must be non-decreasing"))
+            if b.max_leverage < 1:
+                out.append((f"{at}.max_leverage", "max leverage must be at least 1"))
+            elif b.mmr * b.max_leverage > RATE_ONE:
+                out.append(
+                    (
+                        f"{at}.max_leverage",
+                        "the initial rate 1/max_leverage is below the maintenance rate (IM < MM)",
+                    )
+                )
+            if prev_lev is not None and b.max_leverage > prev_lev:
+                out.append((f"{at}.max_leverage", "max leverage must not increase with notional"))
+            prev_lev = b.max_leverage
+            if b.cum is not None and b.cum * RATE_ONE != cums[k]:
+                want = format_fraction(Fraction(cums[k], RATE_ONE))
+                out.append(
+                    (
+                        f"{at}.cum",
+                        f"published cum {b.cum} (money units) does not match the recurrence "
+                        f"cum_n = floor_n*(mmr_n - mmr_(n-1)) + cum_(n-1) = {want} (money units)",
+                    )
+                )
+        return out
+
+    def maintenance_tiers(self) -> tuple[LinearTier, ...]:
+        """The schedule as exact pieces :math:`N \\cdot mmr_k - cum_k`."""
+        return linear_tiers(self._floors(), self._rates(), RATE_ONE)
+
+    def maintenance(self, pos: PositionRisk) -> Term:
+        """Rule: MRG-BRK-01.
+        :math:`MM = \\lceil (N \\cdot mmr_k \\cdot 10^8 - cum_k \\cdot 10^8) / 10^8 \\rceil`."""
+        return div_round(
+            progressive_scaled(pos.notional, self._floors(), self._rates()), RATE_ONE, self.rounding
+        )
+
+    def max_leverage(self, notional: Term) -> Term:
+        """The max leverage of the bracket holding ``notional``."""
+        return select(notional, self._floors(), [b.max_leverage for b in self.brackets])
+
+    def initial(self, pos: PositionRisk) -> Term:
+        """Rule: MRG-BRK-03. :math:`IM = \\lceil N / \\min(L, maxLev_k) \\rceil`; without a
+        leverage setting the bracket's max leverage is used."""
+        cap = self.max_leverage(pos.notional)
+        if pos.leverage is None:
+            return div_round(pos.notional, cap, self.rounding)
+        lev = ite(pos.leverage > 0, min_(pos.leverage, cap), cap)
+        return div_round(pos.notional, lev, self.rounding)
