@@ -1,0 +1,854 @@
+"""The step function: ``step(exchange, event) -> (exchange', outputs)``, pure and atomic.
+
+Every event is validated first; a rejected (*invalid*) event returns the SAME exchange
+object and exactly one :class:`~perpspec.events.Reject` naming the rule it breaks
+(spec/events.md, ``ENG-*``). An accepted event builds a new exchange that shares every
+untouched part with the old one (design §7). An accepted event that changes nothing but the
+clock is a *valid no-op* (e.g. setting the leverage an account already has).
+
+Nothing is clamped or saturated: an amount that would make a balance negative is either a
+rejection (withdrawals, transfers, risk-increasing fills) or, where the venue lets it happen
+(realized losses and fees of a risk-reducing fill, funding), an explicit bad-debt record
+(INV-03).
+
+Rules: ENG-TIM-01, ENG-UNK-01, ENG-AMT-01, ENG-SELF-01, ENG-LOT-01, ENG-TCK-01, ENG-SLOT-01,
+ENG-RO-01, ENG-IMR-01, ENG-WDR-01, ENG-LEV-01, ENG-LEV-02, ENG-MOD-01, ENG-ISO-01, ENG-ISO-02,
+ENG-BOOK-01, ENG-FND-01, ENG-PRC-01, ENG-PAR-01, ENG-FILL-01, ENG-FUND-01, INV-01, INV-02, INV-03.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from perpspec import account as acc_mod
+from perpspec.account import Account
+from perpspec.errors import ModelError
+from perpspec.events import (
+    BadDebtOut,
+    BalanceOut,
+    BookSnapshot,
+    ClockTick,
+    Deposit,
+    Event,
+    FeeOut,
+    Fill,
+    FillOut,
+    FundingPayment,
+    FundingRateOut,
+    FundingSample,
+    FundingSettlement,
+    IndexPrice,
+    IsolatedMarginTransfer,
+    MarkPrice,
+    OraclePrice,
+    ParamChange,
+    ParamOut,
+    PriceOut,
+    Reject,
+    SetLeverage,
+    SetMarginMode,
+    SetPositionMode,
+    SettingOut,
+    Withdraw,
+)
+from perpspec.fees import fee_amount, fee_rate, fee_rounding
+from perpspec.margin import PositionRisk
+from perpspec.numeric import div_floor
+from perpspec.position import Position, accounting_of, apply_fill, notional
+from perpspec.profile import MarketSpec, Profile
+from perpspec.state import SHARED, Exchange, InsuranceFund, Market, initial_exchange
+from perpspec.units import RATE_ONE
+
+__all__ = ["Output", "Rejected", "initial_exchange", "run", "step"]
+
+Output = Any
+
+
+class Rejected(Exception):
+    """Raised inside a handler while validating; :func:`step` turns it into a Reject."""
+
+    def __init__(self, rule_id: str, reason: str) -> None:
+        super().__init__(f"{rule_id}: {reason}")
+        self.rule_id, self.reason = rule_id, reason
+
+
+def step(ex: Exchange, event: Event) -> tuple[Exchange, list[Output]]:
+    """Rules: ENG-TIM-01. Apply one event. Pure: ``ex`` is never modified.
+
+    Returns ``(ex, [Reject(...)])`` (the very same object) for an invalid event, or the new
+    exchange and the outputs of an accepted one.
+    """
+    if event.t < ex.t:
+        return ex, [
+            Reject(
+                event.t, "ENG-TIM-01", f"time goes backwards: event at {event.t} ms, exchange at {ex.t} ms"
+            )
+        ]
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        raise ModelError(f"no handler for event type {type(event).__name__}")
+    try:
+        return handler(ex, event)
+    except Rejected as r:
+        return ex, [Reject(event.t, r.rule_id, r.reason)]
+
+
+def run(ex: Exchange, events: Any) -> tuple[Exchange, list[Output]]:
+    """Apply events in order; the final exchange and every output (rejections included)."""
+    outs: list[Output] = []
+    for ev in events:
+        ex, o = step(ex, ev)
+        outs.extend(o)
+    return ex, outs
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _market_spec(ex: Exchange, symbol: str) -> MarketSpec:
+    spec = ex.profile.markets.get(symbol)
+    if spec is None:
+        raise Rejected(
+            "ENG-UNK-01",
+            f"unknown market {symbol!r}; this profile has: {', '.join(sorted(ex.profile.markets))}",
+        )
+    return spec
+
+
+def _account(ex: Exchange, account_id: str) -> Account:
+    acct = ex.accounts.get(account_id)
+    if acct is None:
+        raise Rejected("ENG-UNK-01", f"unknown account {account_id!r} (a deposit creates an account)")
+    return acct
+
+
+def _oi_notional(ex: Exchange, marks: Mapping[str, int]) -> dict[str, int]:
+    """Open interest (long side) of each market at its valuation price, money units."""
+    out = {}
+    acc = accounting_of(ex.profile)
+    for sym, m in ex.markets.items():
+        p = m.oracle if m.oracle is not None else marks.get(sym)
+        if p is not None and m.oi_long:
+            out[sym] = notional(m.oi_long, p, ex.profile.markets[sym], ex.profile.scales, acc)
+    return out
+
+
+def _with_bad_debt(
+    t: int, bad_debt: Mapping[str, int], accounts: Mapping[str, Account], touched: list[str]
+) -> tuple[Mapping[str, int], list[Output]]:
+    """Rule: INV-03. Keep the bad-debt records of ``touched`` accounts equal to their deficits."""
+    new: dict[str, int] | None = None
+    outs: list[Output] = []
+    for aid in touched:
+        c = accounts[aid].collateral
+        old = bad_debt.get(aid)
+        if c < 0 and old != -c:
+            new = dict(bad_debt) if new is None else new
+            new[aid] = -c
+            outs.append(BadDebtOut(t, aid, -c))
+        elif c >= 0 and old is not None:
+            new = dict(bad_debt) if new is None else new
+            del new[aid]
+    return (bad_debt if new is None else new), outs
+
+
+def _slots_for_setting(acct: Account) -> tuple[str, ...]:
+    return ("LONG", "SHORT") if acct.hedge_mode else ("BOTH",)
+
+
+def _max_leverage(spec: MarketSpec, pos: Position, price: int | None, ex: Exchange) -> int | None:
+    """Rule: ENG-LEV-01. The highest leverage the market's margin model allows for ``pos``.
+
+    A margin model may define ``max_leverage(PositionRisk) -> int`` (tiered models: the
+    tier of the position's notional); a flat model allows ``floor(1 / imr)``; a model with
+    neither sets no maximum.
+    """
+    margin = spec.margin
+    fn = getattr(margin, "max_leverage", None)
+    if callable(fn):
+        n = (
+            0
+            if price is None
+            else notional(abs(pos.size), price, spec, ex.profile.scales, accounting_of(ex.profile))
+        )
+        return int(fn(PositionRisk(size=abs(pos.size), notional=n, leverage=None)))
+    imr = getattr(margin, "imr", None)
+    if isinstance(imr, int) and imr > 0:
+        return int(div_floor(RATE_ONE, imr))
+    return None
+
+
+# --------------------------------------------------------------------------- money in / out
+
+
+def _deposit(ex: Exchange, ev: Deposit) -> tuple[Exchange, list[Output]]:
+    """Rules: ENG-AMT-01, INV-01. Credit collateral; a deposit to a new id creates the account."""
+    if ev.amount <= 0:
+        raise Rejected("ENG-AMT-01", f"a deposit must be positive, got {ev.amount}")
+    old = ex.accounts.get(ev.account) or Account(id=ev.account)
+    new = attrs.evolve(old, collateral=old.collateral + ev.amount)
+    accounts = dict(ex.accounts)
+    accounts[ev.account] = new
+    bad, outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.account])
+    ex2 = attrs.evolve(ex, t=ev.t, accounts=accounts, net_deposits=ex.net_deposits + ev.amount, bad_debt=bad)
+    return ex2, [BalanceOut(ev.t, ev.account, ev.amount, new.collateral, "deposit"), *outs]
+
+
+def _withdraw(ex: Exchange, ev: Withdraw) -> tuple[Exchange, list[Output]]:
+    """Rules: ENG-AMT-01, ENG-WDR-01. Debit collateral up to the withdrawable amount.
+
+    Withdrawable: :math:`\\min(collateral, \\max(0, equity - \\max(IM, rate \\cdot \\sum|N|)))`
+    (rule ACC-WDR-01 for the second term); unrealized profit is not withdrawable.
+    """
+    acct = _account(ex, ev.account)
+    if ev.amount <= 0:
+        raise Rejected("ENG-AMT-01", f"a withdrawal must be positive, got {ev.amount}")
+    marks = ex.marks()
+    free = acc_mod.available_for_withdrawal(acct, marks, ex.profile, _oi_notional(ex, marks))
+    limit = min(acct.collateral, free)
+    if ev.amount > limit:
+        raise Rejected(
+            "ENG-WDR-01",
+            f"withdrawal of {ev.amount} exceeds the withdrawable {max(limit, 0)} "
+            f"(collateral {acct.collateral}, free of the transfer margin requirement {free})",
+        )
+    new = attrs.evolve(acct, collateral=acct.collateral - ev.amount)
+    accounts = dict(ex.accounts)
+    accounts[ev.account] = new
+    ex2 = attrs.evolve(ex, t=ev.t, accounts=accounts, net_deposits=ex.net_deposits - ev.amount)
+    return ex2, [BalanceOut(ev.t, ev.account, -ev.amount, new.collateral, "withdraw")]
+
+
+# --------------------------------------------------------------------------- trades
+
+
+@attrs.frozen
+class _Side:
+    account: Account
+    key: tuple[str, str]
+    before: Position
+    after: Position
+    qty: int
+    realized: int
+    fee: int
+    rate: int
+    notional: int
+    liquidity: str
+    margin_delta: int  # collateral moved into (+) or out of (-) the isolated margin
+
+
+def _increases(before: int, after: int) -> bool:
+    """A fill increases risk if it opens, grows, or flips the position."""
+    if after == 0:
+        return False
+    if before == 0 or (before > 0) != (after > 0):
+        return True
+    return abs(after) > abs(before)
+
+
+def _side(
+    ex: Exchange,
+    ev: Fill,
+    spec: MarketSpec,
+    acct: Account,
+    sign: int,
+    slot: str,
+    rate_override: int | None,
+    reduce_only: bool,
+    is_maker: bool,
+) -> _Side:
+    """Rules: ENG-SLOT-01, ENG-RO-01, FEE-MT-01, ENG-FILL-01. One side of a trade, validated."""
+    if acct.hedge_mode and slot == "BOTH":
+        raise Rejected(
+            "ENG-SLOT-01", f"account {acct.id!r} is in hedge mode: a fill names slot LONG or SHORT"
+        )
+    if not acct.hedge_mode and slot != "BOTH":
+        raise Rejected(
+            "ENG-SLOT-01", f"account {acct.id!r} is in one-way mode: a fill uses slot BOTH, not {slot}"
+        )
+    key = (ev.symbol, slot)
+    before = acct.positions.get(key) or Position()
+    scales, accounting = ex.profile.scales, accounting_of(ex.profile)
+    qty = sign * ev.qty
+    after, realized = apply_fill(before, qty, ev.price, spec, scales, accounting)
+    if (slot == "LONG" and after.size < 0) or (slot == "SHORT" and after.size > 0):
+        raise Rejected(
+            "ENG-SLOT-01", f"the fill would turn account {acct.id!r}'s {slot} slot to the other side"
+        )
+    increasing = _increases(before.size, after.size)
+    if reduce_only and increasing:
+        raise Rejected(
+            "ENG-RO-01",
+            f"reduce-only fill would increase account {acct.id!r}'s position ({before.size} -> {after.size})",
+        )
+    n = notional(ev.qty, ev.price, spec, scales, accounting)
+    rate = fee_rate(ex.profile, is_maker, rate_override)
+    fee = int(fee_amount(n, rate, fee_rounding(ex.profile)))
+    margin_delta = 0
+    if before.isolated:
+        iso = before.isolated_margin
+        flipped = before.size != 0 and after.size != 0 and (before.size > 0) != (after.size > 0)
+        if after.size == 0 or flipped:
+            release = iso
+        elif abs(after.size) < abs(before.size):
+            release = int(div_floor(iso * (abs(before.size) - abs(after.size)), abs(before.size)))
+        else:
+            release = 0
+        add = 0
+        if increasing:
+            added = abs(after.size) if (flipped or before.size == 0) else abs(after.size) - abs(before.size)
+            added_n = notional(added, ev.price, spec, scales, accounting)
+            add = int(
+                spec.margin.initial(PositionRisk(size=added, notional=added_n, leverage=before.leverage))
+            )
+        margin_delta = add - release
+        after = attrs.evolve(after, isolated_margin=iso + margin_delta)
+    return _Side(
+        account=acct,
+        key=key,
+        before=before,
+        after=after,
+        qty=qty,
+        realized=realized,
+        fee=fee,
+        rate=rate,
+        notional=n,
+        liquidity="maker" if is_maker else "taker",
+        margin_delta=margin_delta,
+    )
+
+
+def _apply_side(side: _Side) -> Account:
+    positions = dict(side.account.positions)
+    positions[side.key] = side.after
+    return attrs.evolve(
+        side.account,
+        collateral=side.account.collateral + side.realized - side.fee - side.margin_delta,
+        positions=positions,
+    )
+
+
+def _check_initial_margin(ex2: Exchange, side: _Side, new_acct: Account) -> None:
+    """Rule: ENG-IMR-01. After a risk-increasing fill the account must meet initial margin.
+
+    Cross: :math:`equity \\ge IM_{cross}` at the valuation prices after the fill; isolated:
+    the collateral still covers the cross part and :math:`isolated\\_equity \\ge IM` of the
+    position. Risk-reducing fills are not checked (they are allowed below IM).
+    """
+    if not _increases(side.before.size, side.after.size):
+        return
+    marks = ex2.marks()
+    oi = _oi_notional(ex2, marks)
+    profile = ex2.profile
+    eq = acc_mod.equity(new_acct, marks, profile)
+    im = acc_mod.requirement(new_acct, marks, profile, oi).initial
+    if eq < im or new_acct.collateral < 0:
+        raise Rejected(
+            "ENG-IMR-01",
+            f"account {new_acct.id!r} would have equity {eq} below its initial margin {im} "
+            f"(collateral {new_acct.collateral}) after a risk-increasing fill",
+        )
+    if side.after.isolated:
+        ieq = acc_mod.isolated_equity(new_acct, side.key, marks, profile)
+        iim = acc_mod.isolated_requirement(new_acct, side.key, marks, profile, oi).initial
+        if ieq < iim:
+            raise Rejected(
+                "ENG-IMR-01",
+                f"account {new_acct.id!r}'s isolated {side.key[0]} position would have equity {ieq} "
+                f"below its initial margin {iim}",
+            )
+
+
+def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
+    """Rules: ENG-UNK-01, ENG-SELF-01, ENG-AMT-01, ENG-LOT-01, ENG-TCK-01, ENG-FILL-01, INV-02.
+
+    One trade, both sides at once: positions change by ``+qty`` (buyer) and ``-qty``
+    (seller); each side realizes PnL (PNL-RED-01) and pays its fee (FEE-MT-01) to the fee
+    pool; open interest is updated by both sides' changes, so long OI == short OI.
+    """
+    spec = _market_spec(ex, ev.symbol)
+    buyer = _account(ex, ev.buyer)
+    seller = _account(ex, ev.seller)
+    if ev.buyer == ev.seller:
+        raise Rejected("ENG-SELF-01", f"account {ev.buyer!r} cannot trade with itself")
+    if ev.qty <= 0 or ev.price <= 0:
+        raise Rejected("ENG-AMT-01", f"a fill needs a positive size and price, got {ev.qty} at {ev.price}")
+    if ev.qty % spec.lot != 0:
+        raise Rejected("ENG-LOT-01", f"size {ev.qty} is not a multiple of the lot step {spec.lot}")
+    if spec.min_size is not None and ev.qty < spec.min_size:
+        raise Rejected("ENG-LOT-01", f"size {ev.qty} is below the minimum size {spec.min_size}")
+    if ev.price % spec.tick != 0:
+        raise Rejected("ENG-TCK-01", f"price {ev.price} is not a multiple of the tick {spec.tick}")
+    if ev.maker not in ("buyer", "seller"):
+        raise Rejected("ENG-AMT-01", f"maker must be 'buyer' or 'seller', got {ev.maker!r}")
+    b = _side(
+        ex, ev, spec, buyer, 1, ev.buyer_slot, ev.buyer_fee_rate, ev.buyer_reduce_only, ev.maker == "buyer"
+    )
+    s = _side(
+        ex,
+        ev,
+        spec,
+        seller,
+        -1,
+        ev.seller_slot,
+        ev.seller_fee_rate,
+        ev.seller_reduce_only,
+        ev.maker == "seller",
+    )
+    new_b, new_s = _apply_side(b), _apply_side(s)
+    market = ex.markets[ev.symbol]
+    d_long = d_short = 0
+    for side in (b, s):
+        d_long += max(side.after.size, 0) - max(side.before.size, 0)
+        d_short += max(-side.after.size, 0) - max(-side.before.size, 0)
+    new_market = attrs.evolve(
+        market,
+        last_price=ev.price,
+        oi_long=market.oi_long + d_long,
+        oi_short=market.oi_short + d_short,
+        realized_pnl=market.realized_pnl + b.realized + s.realized,
+    )
+    accounts = dict(ex.accounts)
+    accounts[ev.buyer] = new_b
+    accounts[ev.seller] = new_s
+    markets = dict(ex.markets)
+    markets[ev.symbol] = new_market
+    ex2 = attrs.evolve(ex, t=ev.t, accounts=accounts, markets=markets, fee_pool=ex.fee_pool + b.fee + s.fee)
+    _check_initial_margin(ex2, b, new_b)
+    _check_initial_margin(ex2, s, new_s)
+    bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.buyer, ev.seller])
+    if bad is not ex.bad_debt:
+        ex2 = attrs.evolve(ex2, bad_debt=bad)
+    outs: list[Output] = []
+    for side, new in ((b, new_b), (s, new_s)):
+        outs.append(
+            FillOut(
+                ev.t,
+                new.id,
+                ev.symbol,
+                side.key[1],
+                side.qty,
+                ev.price,
+                side.liquidity,
+                side.after.size,
+                side.realized,
+            )
+        )
+        outs.append(FeeOut(ev.t, new.id, ev.symbol, side.rate, side.notional, side.fee, "fee_pool"))
+    return ex2, outs + bad_outs
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _set_position_settings(acct: Account, symbol: str, **changes: Any) -> Account:
+    positions = dict(acct.positions)
+    for slot in _slots_for_setting(acct):
+        positions[(symbol, slot)] = attrs.evolve(positions.get((symbol, slot)) or Position(), **changes)
+    return attrs.evolve(acct, positions=positions)
+
+
+def _set_leverage(ex: Exchange, ev: SetLeverage) -> tuple[Exchange, list[Output]]:
+    """Rules: ENG-LEV-01, ENG-LEV-02. Set the leverage of every slot of ``symbol``.
+
+    The leverage must not exceed the margin model's maximum for the current position
+    (ENG-LEV-01); with an open position the account must still meet initial margin with the
+    new leverage (ENG-LEV-02). Setting the same leverage is a valid no-op.
+    """
+    spec = _market_spec(ex, ev.symbol)
+    acct = _account(ex, ev.account)
+    if ev.leverage <= 0:
+        raise Rejected("ENG-AMT-01", f"leverage must be a positive integer, got {ev.leverage}")
+    slots = _slots_for_setting(acct)
+    current = [acct.positions.get((ev.symbol, s)) or Position() for s in slots]
+    price = ex.markets[ev.symbol].valuation_price()
+    for pos in current:
+        limit = _max_leverage(spec, pos, price, ex)
+        if limit is not None and ev.leverage > limit:
+            raise Rejected(
+                "ENG-LEV-01", f"leverage {ev.leverage} exceeds the maximum {limit} for {ev.symbol}"
+            )
+    if all(p.leverage == ev.leverage for p in current):
+        return attrs.evolve(ex, t=ev.t), []
+    new = _set_position_settings(acct, ev.symbol, leverage=ev.leverage)
+    if any(p.size != 0 for p in current):
+        marks = ex.marks()
+        oi = _oi_notional(ex, marks)
+        eq = acc_mod.equity(new, marks, ex.profile)
+        im = acc_mod.requirement(new, marks, ex.profile, oi).initial
+        ok = eq >= im
+        for s in slots:
+            key = (ev.symbol, s)
+            if new.positions[key].isolated and new.positions[key].size != 0:
+                ok = (
+                    ok
+                    and acc_mod.isolated_equity(new, key, marks, ex.profile)
+                    >= acc_mod.isolated_requirement(new, key, marks, ex.profile, oi).initial
+                )
+        if not ok:
+            raise Rejected(
+                "ENG-LEV-02",
+                f"account {ev.account!r} would not meet initial margin at leverage {ev.leverage}",
+            )
+    accounts = dict(ex.accounts)
+    accounts[ev.account] = new
+    return attrs.evolve(ex, t=ev.t, accounts=accounts), [
+        SettingOut(ev.t, ev.account, ev.symbol, "leverage", str(ev.leverage))
+    ]
+
+
+def _set_margin_mode(ex: Exchange, ev: SetMarginMode) -> tuple[Exchange, list[Output]]:
+    """Rule: ENG-MOD-01. Cross <-> isolated, only while the symbol's positions are flat."""
+    _market_spec(ex, ev.symbol)
+    acct = _account(ex, ev.account)
+    if ev.mode not in ("cross", "isolated"):
+        raise Rejected("ENG-AMT-01", f"margin mode must be 'cross' or 'isolated', got {ev.mode!r}")
+    isolated = ev.mode == "isolated"
+    slots = _slots_for_setting(acct)
+    current = [acct.positions.get((ev.symbol, s)) or Position() for s in slots]
+    if all(p.isolated == isolated for p in current):
+        return attrs.evolve(ex, t=ev.t), []
+    if any(p.size != 0 or p.isolated_margin != 0 for p in current):
+        raise Rejected(
+            "ENG-MOD-01",
+            f"account {ev.account!r} has an open {ev.symbol} position: "
+            "close it before changing the margin mode",
+        )
+    new = _set_position_settings(acct, ev.symbol, isolated=isolated)
+    accounts = dict(ex.accounts)
+    accounts[ev.account] = new
+    return attrs.evolve(ex, t=ev.t, accounts=accounts), [
+        SettingOut(ev.t, ev.account, ev.symbol, "margin_mode", ev.mode)
+    ]
+
+
+def _set_position_mode(ex: Exchange, ev: SetPositionMode) -> tuple[Exchange, list[Output]]:
+    """Rule: ENG-MOD-01. One-way <-> hedge, only while every position of the account is flat.
+
+    The per-symbol settings (leverage, isolated) carry over to the new mode's slots.
+    """
+    acct = _account(ex, ev.account)
+    if ev.mode not in ("one-way", "hedge"):
+        raise Rejected("ENG-AMT-01", f"position mode must be 'one-way' or 'hedge', got {ev.mode!r}")
+    hedge = ev.mode == "hedge"
+    if acct.hedge_mode == hedge:
+        return attrs.evolve(ex, t=ev.t), []
+    if any(p.size != 0 or p.isolated_margin != 0 for p in acct.positions.values()):
+        raise Rejected(
+            "ENG-MOD-01",
+            f"account {ev.account!r} has open positions: close them before changing the position mode",
+        )
+    new_slots = ("LONG", "SHORT") if hedge else ("BOTH",)
+    positions: dict[tuple[str, str], Position] = {}
+    for (sym, _slot), pos in sorted(acct.positions.items()):
+        for s in new_slots:
+            positions.setdefault((sym, s), Position(leverage=pos.leverage, isolated=pos.isolated))
+    new = attrs.evolve(acct, hedge_mode=hedge, positions=positions)
+    accounts = dict(ex.accounts)
+    accounts[ev.account] = new
+    return attrs.evolve(ex, t=ev.t, accounts=accounts), [
+        SettingOut(ev.t, ev.account, None, "position_mode", ev.mode)
+    ]
+
+
+def _isolated_transfer(ex: Exchange, ev: IsolatedMarginTransfer) -> tuple[Exchange, list[Output]]:
+    """Rules: ENG-ISO-01, ENG-ISO-02. Move margin between collateral and an isolated position.
+
+    Adding (``amount > 0``) is limited like a withdrawal (ENG-WDR-01's withdrawable amount);
+    removing needs :math:`isolated\\_equity - |amount| \\ge IM` and at most the margin held.
+    """
+    _market_spec(ex, ev.symbol)
+    acct = _account(ex, ev.account)
+    key = (ev.symbol, ev.slot)
+    pos = acct.positions.get(key)
+    if pos is None or not pos.isolated or pos.size == 0:
+        raise Rejected(
+            "ENG-ISO-01",
+            f"account {ev.account!r} has no open isolated position in {ev.symbol} slot {ev.slot}",
+        )
+    if ev.amount == 0:
+        raise Rejected("ENG-AMT-01", "a margin transfer of 0 moves nothing")
+    marks = ex.marks()
+    oi = _oi_notional(ex, marks)
+    if ev.amount > 0:
+        free = min(acct.collateral, acc_mod.available_for_withdrawal(acct, marks, ex.profile, oi))
+        if ev.amount > free:
+            raise Rejected("ENG-ISO-02", f"transfer of {ev.amount} exceeds the transferable {max(free, 0)}")
+    else:
+        ieq = acc_mod.isolated_equity(acct, key, marks, ex.profile)
+        iim = acc_mod.isolated_requirement(acct, key, marks, ex.profile, oi).initial
+        if -ev.amount > pos.isolated_margin or ieq + ev.amount < iim:
+            raise Rejected(
+                "ENG-ISO-02",
+                f"removing {-ev.amount} would leave the isolated position below its initial margin "
+                f"(margin {pos.isolated_margin}, equity {ieq}, IM {iim})",
+            )
+    positions = dict(acct.positions)
+    positions[key] = attrs.evolve(pos, isolated_margin=pos.isolated_margin + ev.amount)
+    new = attrs.evolve(acct, collateral=acct.collateral - ev.amount, positions=positions)
+    accounts = dict(ex.accounts)
+    accounts[ev.account] = new
+    return attrs.evolve(ex, t=ev.t, accounts=accounts), [
+        BalanceOut(ev.t, ev.account, -ev.amount, new.collateral, f"isolated_margin:{ev.symbol}:{ev.slot}")
+    ]
+
+
+# --------------------------------------------------------------------------- prices
+
+
+def _price_event(field: str) -> Callable[[Exchange, Any], tuple[Exchange, list[Output]]]:
+    def handler(ex: Exchange, ev: Any) -> tuple[Exchange, list[Output]]:
+        """Rules: ENG-UNK-01, ENG-AMT-01. Record a published price of a market."""
+        _market_spec(ex, ev.symbol)
+        if ev.price <= 0:
+            raise Rejected("ENG-AMT-01", f"a price must be positive, got {ev.price}")
+        m = attrs.evolve(ex.markets[ev.symbol], **{field: ev.price})
+        markets = dict(ex.markets)
+        markets[ev.symbol] = m
+        return attrs.evolve(ex, t=ev.t, markets=markets), [
+            PriceOut(ev.t, ev.symbol, m.index, m.mark, m.oracle)
+        ]
+
+    return handler
+
+
+def _book(ex: Exchange, ev: BookSnapshot) -> tuple[Exchange, list[Output]]:
+    """Rule: ENG-BOOK-01. Store a book snapshot: bids strictly descending, asks strictly
+    ascending, positive sizes, not crossed (best bid < best ask)."""
+    _market_spec(ex, ev.symbol)
+    for name, levels, desc in (("bids", ev.bids, True), ("asks", ev.asks, False)):
+        for i, (p, q) in enumerate(levels):
+            if p <= 0 or q <= 0:
+                raise Rejected("ENG-BOOK-01", f"{name}[{i}] has a non-positive price or size")
+            if i and ((p >= levels[i - 1][0]) if desc else (p <= levels[i - 1][0])):
+                raise Rejected(
+                    "ENG-BOOK-01",
+                    f"{name} must be strictly {'descending' if desc else 'ascending'} in price (level {i})",
+                )
+    if ev.bids and ev.asks and ev.bids[0][0] >= ev.asks[0][0]:
+        raise Rejected("ENG-BOOK-01", f"crossed book: best bid {ev.bids[0][0]} >= best ask {ev.asks[0][0]}")
+    markets = dict(ex.markets)
+    markets[ev.symbol] = attrs.evolve(ex.markets[ev.symbol], book=(tuple(ev.bids), tuple(ev.asks)))
+    return attrs.evolve(ex, t=ev.t, markets=markets), []
+
+
+# --------------------------------------------------------------------------- funding
+
+
+def _funding_sample(ex: Exchange, ev: FundingSample) -> tuple[Exchange, list[Output]]:
+    """Rule: ENG-UNK-01. Append a premium sample to the market's funding accumulator."""
+    _market_spec(ex, ev.symbol)
+    m = ex.markets[ev.symbol]
+    f = attrs.evolve(m.funding, samples=(*m.funding.samples, (ev.t, ev.premium)))
+    markets = dict(ex.markets)
+    markets[ev.symbol] = attrs.evolve(m, funding=f)
+    return attrs.evolve(ex, t=ev.t, markets=markets), []
+
+
+def _funding_price(ex: Exchange, m: Market, model: Any) -> int:
+    which = getattr(getattr(model, "notional_price", None), "value", "mark")
+    price = {"mark": m.mark, "oracle": m.oracle, "index": m.index}.get(which)
+    price = price if price is not None else m.valuation_price()
+    if price is None:
+        raise Rejected("ENG-PRC-01", f"no price for {m.symbol} yet: funding cannot be settled")
+    return price
+
+
+def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, list[Output]]:
+    """Rules: ENG-FND-01, ENG-PRC-01, ENG-FUND-01. Settle funding over every open position.
+
+    The rate is the event's (a replayed venue rate) or the profile's funding variant's
+    ``rate(average(samples))``. Payments are the funding variant's zero-sum ``settle``
+    (FND-SUM-01): each account's collateral changes by its payment and the rounding dust
+    goes to the variant's sink (the insurance fund, or a named dust sink).
+    """
+    from perpspec import funding as fnd
+
+    spec = _market_spec(ex, ev.symbol)
+    m = ex.markets[ev.symbol]
+    model = ex.profile.mechanism("funding")
+    if ev.rate is not None:
+        rate = ev.rate
+    else:
+        if model is None or not hasattr(model, "average") or not hasattr(model, "rate"):
+            raise Rejected(
+                "ENG-FND-01",
+                "this profile's funding model cannot compute the rate from samples: give the rate",
+            )
+        if not m.funding.samples:
+            raise Rejected(
+                "ENG-FND-01", f"no funding samples for {ev.symbol} since the last settlement: give the rate"
+            )
+        rate = int(model.rate(model.average([p for _, p in m.funding.samples])))
+    price = _funding_price(ex, m, model)
+    holders = sorted(
+        (aid, slot, pos.size)
+        for aid, acct in ex.accounts.items()
+        for (sym, slot), pos in acct.positions.items()
+        if sym == ev.symbol and pos.size != 0
+    )
+    contract = fnd.Contract(
+        kind=spec.contract,
+        size_decimals=ex.profile.scales.size_decimals,
+        price_decimals=ex.profile.scales.price_decimals,
+        money_decimals=ex.profile.scales.money_decimals,
+        contract_value=spec.contract_value,
+    )
+    settler = model if model is not None and hasattr(model, "settle") else None
+    sizes = [q for _, _, q in holders]
+    result = (
+        settler.settle(contract, sizes, price, rate) if settler else fnd.settle(contract, sizes, price, rate)
+    )
+    payments = [int(p) for p in result.payments]
+    dust = int(result.dust)
+    if sum(payments) + dust != 0:
+        raise ModelError("funding settlement is not zero-sum (FND-SUM-01)")
+    accounts = dict(ex.accounts)
+    outs: list[Output] = []
+    touched: list[str] = []
+    for (aid, slot, _q), pay in zip(holders, payments, strict=True):
+        a = accounts[aid]
+        accounts[aid] = attrs.evolve(a, collateral=a.collateral + pay)
+        touched.append(aid)
+        outs.append(FundingPayment(ev.t, aid, ev.symbol, slot, rate, pay))
+    insurance, dust_map = ex.insurance, ex.dust
+    if result.sink == fnd.DEFAULT_SINK:
+        bal = dict(insurance.balances)
+        bal[SHARED] = bal.get(SHARED, 0) + dust
+        insurance = InsuranceFund(bal)
+    else:
+        dm = dict(dust_map)
+        dm[result.sink] = dm.get(result.sink, 0) + dust
+        dust_map = dm
+    bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, sorted(set(touched)))
+    funding = attrs.evolve(m.funding, samples=(), last_settlement=ev.t, last_rate=rate)
+    markets = dict(ex.markets)
+    markets[ev.symbol] = attrs.evolve(m, funding=funding)
+    ex2 = attrs.evolve(
+        ex, t=ev.t, accounts=accounts, markets=markets, insurance=insurance, dust=dust_map, bad_debt=bad
+    )
+    return ex2, [*outs, FundingRateOut(ev.t, ev.symbol, rate, dust, result.sink), *bad_outs]
+
+
+# --------------------------------------------------------------------------- clock, params
+
+
+def _clock(ex: Exchange, ev: ClockTick) -> tuple[Exchange, list[Output]]:
+    """A clock tick only advances the time (a valid no-op otherwise)."""
+    return attrs.evolve(ex, t=ev.t), []
+
+
+def _param_change(ex: Exchange, ev: ParamChange) -> tuple[Exchange, list[Output]]:
+    """Rule: ENG-PAR-01. Change one profile parameter, validated like a profile file."""
+    try:
+        profile = change_param(ex.profile, ev.path, ev.value)
+    except ParamError as exc:
+        raise Rejected("ENG-PAR-01", str(exc)) from None
+    return attrs.evolve(ex, t=ev.t, profile=profile), [ParamOut(ev.t, ev.path, str(ev.value))]
+
+
+class ParamError(ValueError):
+    """A parameter change that names no parameter or gives a value the profile would refuse."""
+
+
+def change_param(profile: Profile, path: str, value: Any) -> Profile:
+    """Rule: ENG-PAR-01. ``profile`` with parameter ``path`` set to ``value`` (TOML-style value).
+
+    ``path`` is ``section.field`` (``fees.taker_rate``, ``funding.clamp``) or
+    ``markets.SYMBOL.field`` (``markets.BTCUSDT.margin.mmr``, ``markets.BTCUSDT.tick``); a
+    list element is ``field[i]``. The value is converted exactly as the profile loader does
+    (scales, strict types) and the changed section's semantic checks run again; the variant
+    (``model``) and the fixed ``[profile]``/``[scales]`` sections cannot be changed.
+    """
+    from perpspec.profiles import _checks, _converter
+
+    parts = path.split(".")
+    if len(parts) < 2 or parts[0] in ("profile", "scales") or "model" in parts:
+        raise ParamError(
+            f"{path!r} is not a changeable parameter (use section.field or markets.SYMBOL.field)"
+        )
+    conv = _converter(profile.scales)
+    if parts[0] == "markets":
+        if len(parts) < 3 or parts[1] not in profile.markets:
+            raise ParamError(
+                f"{path!r}: unknown market (this profile has: {', '.join(sorted(profile.markets))})"
+            )
+        root, rest = profile.markets[parts[1]], parts[2:]
+    else:
+        if parts[0] not in profile.mechanisms:
+            raise ParamError(f"{path!r}: this profile has no [{parts[0]}] section")
+        root, rest = profile.mechanisms[parts[0]], parts[1:]
+    new_root = _set_field(root, rest, value, conv, path)
+    for rel, msg in _checks(new_root):
+        raise ParamError(f"{path}: {rel}: {msg}" if rel else f"{path}: {msg}")
+    if parts[0] == "markets":
+        markets = dict(profile.markets)
+        markets[parts[1]] = new_root
+        return attrs.evolve(profile, markets=markets)
+    mechanisms = dict(profile.mechanisms)
+    mechanisms[parts[0]] = new_root
+    return attrs.evolve(profile, mechanisms=mechanisms)
+
+
+def _set_field(obj: Any, rest: list[str], value: Any, conv: Any, path: str) -> Any:
+    import re
+    import typing
+
+    m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?", rest[0])
+    if m is None or not attrs.has(type(obj)):
+        raise ParamError(f"{path!r}: {rest[0]!r} is not a parameter")
+    name, idx = m.group(1), m.group(2)
+    attrs.resolve_types(type(obj))
+    fields = attrs.fields_dict(type(obj))
+    if name not in fields:
+        raise ParamError(
+            f"{path!r}: unknown parameter {name!r}; expected one of: {', '.join(sorted(fields))}"
+        )
+    ftype = fields[name].type
+    current = getattr(obj, name)
+    try:
+        if idx is not None:
+            if not isinstance(current, tuple) or int(idx) >= len(current):
+                raise ParamError(f"{path!r}: {name} has no element {idx}")
+            i = int(idx)
+            elem_t = (typing.get_args(ftype) or (Any,))[0]
+            item = (
+                _set_field(current[i], rest[1:], value, conv, path)
+                if len(rest) > 1
+                else conv.structure(value, elem_t)
+            )
+            new_val: Any = (*current[:i], item, *current[i + 1 :])
+        elif len(rest) > 1:
+            new_val = _set_field(current, rest[1:], value, conv, path)
+        else:
+            if ftype is Any or attrs.has(type(current)):
+                raise ParamError(f"{path!r} is a section, not a single parameter")
+            new_val = conv.structure(value, ftype)
+    except ParamError:
+        raise
+    except Exception as exc:
+        from perpspec.profiles import _first_error
+
+        raise ParamError(f"{path}: {_first_error(exc)[1]}") from None
+    return attrs.evolve(obj, **{name: new_val})
+
+
+_HANDLERS: dict[type, Callable[[Exchange, Any], tuple[Exchange, list[Output]]]] = {
+    Deposit: _deposit,
+    Withdraw: _withdraw,
+    Fill: _fill,
+    SetLeverage: _set_leverage,
+    SetMarginMode: _set_margin_mode,
+    SetPositionMode: _set_position_mode,
+    IsolatedMarginTransfer: _isolated_transfer,
+    IndexPrice: _price_event("index"),
+    OraclePrice: _price_event("oracle"),
+    MarkPrice: _price_event("mark"),
+    BookSnapshot: _book,
+    FundingSample: _funding_sample,
+    FundingSettlement: _funding_settlement,
+    ClockTick: _clock,
+    ParamChange: _param_change,
+}

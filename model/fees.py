@@ -1,0 +1,41 @@
+"""Trading fees: a rate on the fill notional with a named rounding.
+
+:math:`fee = round_{mode}(N \\cdot r / 10^8)` with :math:`N` the fill notional in money
+units (rule PNL-NOT-01, at the fill price) and :math:`r` the fee rate in 10^-8. A positive
+fee is paid by the account to the fee pool; a negative one (maker rebate) is paid by the
+fee pool to the account. Default rounding: ceil (a fee is rounded up, a rebate toward zero).
+
+Rule: FEE-MT-01.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perpspec.numeric import Rounding, Term, div_round
+from perpspec.units import RATE_ONE
+
+#: Used when a profile has no ``[fees]`` section: no fees.
+NO_FEES_ROUNDING = Rounding.CEIL
+
+
+def fee_amount(notional: Term, rate: Term, mode: Rounding = Rounding.CEIL) -> Term:
+    """Rule: FEE-MT-01. :math:`round_{mode}(N \\cdot r / 10^8)` in money units (ints or Z3 terms)."""
+    return div_round(notional * rate, RATE_ONE, mode)
+
+
+def fee_rate(profile: Any, is_maker: bool, override: int | None) -> int:
+    """Rule: FEE-MT-01. The fee rate of one side: the event's rate if given, else the profile's
+    maker or taker rate, else 0 (a profile without ``[fees]``)."""
+    if override is not None:
+        return override
+    fees = profile.mechanism("fees")
+    if fees is None:
+        return 0
+    return int(fees.maker_rate if is_maker else fees.taker_rate)
+
+
+def fee_rounding(profile: Any) -> Rounding:
+    """The rounding direction of the profile's fees (ceil without a ``[fees]`` section)."""
+    fees = profile.mechanism("fees")
+    return NO_FEES_ROUNDING if fees is None else fees.rounding

@@ -1,0 +1,137 @@
+"""The exchange state: frozen attrs records, replaced by the step function, never mutated.
+
+Performance (design §7): a step builds a new :class:`Exchange` that *shares* every part it
+did not touch with the old one. The account and market mappings are plain dicts that are
+copied shallowly (one dict copy, no deep copy) with the touched entries replaced; the
+accounts themselves, their positions and every untouched market are the same objects.
+Nothing in here may be mutated after construction (the dicts are private copies owned by
+one state).
+
+Rules: INV-01, INV-02, INV-03 (the state carries what the invariants need: net deposits,
+realized PnL per market, the fee pool, named dust sinks and explicit bad-debt records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from perpspec.account import Account
+from perpspec.profile import Profile
+
+#: Insurance-fund key of a fund shared by all markets.
+SHARED = "*"
+
+
+@attrs.frozen(slots=True)
+class FundingState:
+    """A market's funding accumulator.
+
+    - ``samples``: ``(t, premium)`` pairs (premium in 10^-8) since the last settlement.
+    - ``last_settlement``: time of the last settlement (ms), ``None`` before the first.
+    - ``last_rate``: the last settled rate (10^-8), ``None`` before the first.
+    - ``index``: a cumulative funding index for variants that use one (0 otherwise).
+    - ``extra``: variant-specific state (immutable), ``None`` if the variant keeps none.
+    """
+
+    samples: tuple[tuple[int, int], ...] = ()
+    last_settlement: int | None = None
+    last_rate: int | None = None
+    index: int = 0
+    extra: Any = None
+
+
+@attrs.frozen(slots=True)
+class Market:
+    """One market's dynamic state (its static parameters live in ``profile.markets``).
+
+    Prices are price units, ``None`` until first seen. ``last_price`` is the last trade
+    price (the valuation price while no mark has been published). ``oi_long`` and
+    ``oi_short`` are the sums of long and of short position sizes (size units, both >= 0;
+    INV-02 says they are equal). ``realized_pnl`` is the sum of realized PnL credited to
+    accounts in this market (money units; INV-01, INV-04). ``book`` is the last book
+    snapshot ``(bids, asks)``. ``mark_state`` holds e.g. an EMA for mark variants that
+    need one.
+    """
+
+    symbol: str
+    index: int | None = None
+    mark: int | None = None
+    oracle: int | None = None
+    last_price: int | None = None
+    book: tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] | None = None
+    funding: FundingState = FundingState()
+    oi_long: int = 0
+    oi_short: int = 0
+    realized_pnl: int = 0
+    mark_state: Any = None
+
+    def valuation_price(self) -> int | None:
+        """The price positions are valued at: the mark, else the last trade price."""
+        return self.mark if self.mark is not None else self.last_price
+
+
+@attrs.frozen(slots=True)
+class InsuranceFund:
+    """Insurance-fund balances (money units) by market symbol, or :data:`SHARED`."""
+
+    balances: Mapping[str, int] = attrs.field(factory=dict)
+
+    def total(self) -> int:
+        return sum(self.balances.values())
+
+
+@attrs.frozen(slots=True)
+class Exchange:
+    """The whole exchange at time ``t`` (ms of the event clock; the model reads no clock).
+
+    - ``profile``: the venue profile (replaced by ``param_change`` events).
+    - ``markets``: per-symbol dynamic state; ``accounts``: by account id.
+    - ``insurance``: the insurance fund(s).
+    - ``fee_pool``: trading fees collected minus rebates paid (money units).
+    - ``dust``: named sinks of rounding dust (money units), e.g. ``funding:BTCUSDT``.
+    - ``net_deposits``: deposits minus withdrawals so far (money units; INV-01).
+    - ``bad_debt``: explicit bad-debt records, account id -> deficit (> 0) of an account
+      whose collateral is negative (INV-03).
+    """
+
+    profile: Profile
+    t: int = 0
+    markets: Mapping[str, Market] = attrs.field(factory=dict)
+    accounts: Mapping[str, Account] = attrs.field(factory=dict)
+    insurance: InsuranceFund = InsuranceFund()
+    fee_pool: int = 0
+    dust: Mapping[str, int] = attrs.field(factory=dict)
+    net_deposits: int = 0
+    bad_debt: Mapping[str, int] = attrs.field(factory=dict)
+
+    def marks(self) -> dict[str, int]:
+        """The valuation price of every market that has one (see :meth:`Market.valuation_price`)."""
+        out = {}
+        for sym, m in self.markets.items():
+            p = m.valuation_price()
+            if p is not None:
+                out[sym] = p
+        return out
+
+
+def initial_exchange(profile: Profile, t: int = 0) -> Exchange:
+    """The empty exchange of ``profile``: every market without prices, no accounts, empty funds."""
+    return Exchange(
+        profile=profile,
+        t=t,
+        markets={sym: Market(symbol=sym) for sym in sorted(profile.markets)},
+        accounts={},
+        insurance=InsuranceFund({}),
+    )
+
+
+def replace_in(mapping: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A shallow copy of ``mapping`` with ``changes`` applied (structural sharing)."""
+    out = dict(mapping)
+    out.update(changes)
+    return out
+
+
+__all__ = ["SHARED", "Exchange", "FundingState", "InsuranceFund", "Market", "initial_exchange", "replace_in"]
