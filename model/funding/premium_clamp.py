@@ -70,6 +70,7 @@ class PremiumInterestClamp(Payments):
     - ``cap_basis``/``cap_factor``/``cap``: the cap rule; ``cap`` is also the fallback (Binance 2%);
     - ``scale_to_interval``: Binance divides the 8-h formula by ``8/N``; BitMEX keeps the cap per
       interval and does not scale (its daily maximum grows with the number of intervals);
+    - ``capped_symbols``: the symbols ``cap_basis`` applies to (all when empty);
     - ``impact_margin``: the IMN numerator (Binance 200 USDT, BitMEX 0.1 XBT), money units;
     - ``capped_interval_hours``/``calm_interval_hours``/``calm_cycles``/``calm_threshold``:
       the Binance interval changes (0 disables them).
@@ -87,6 +88,7 @@ class PremiumInterestClamp(Payments):
     cap_factor: Rate = _CAP_FACTOR
     cap: Rate = _CAP
     impact_margin: Money = _IMPACT_MARGIN
+    capped_symbols: tuple[str, ...] = ()
     capped_interval_hours: int = 0
     calm_interval_hours: int = 0
     calm_cycles: int = 16
@@ -147,6 +149,13 @@ class PremiumInterestClamp(Payments):
         if self.cap_basis is CapBasis.IM_MINUS_MM:
             return div_round(self.cap_factor * (imr - mmr), RATE_ONE, Rounding.TRUNC)
         return self.cap
+
+    def cap_for_symbol(self, symbol: str, mmr: Term = 0, imr: Term = 0) -> Term:
+        """Rule: FND-CAP-01. ``cap_basis`` applies to ``capped_symbols`` (all when empty); the
+        other symbols use the fixed ``cap`` (Binance: majors 0.75 MMR, the rest 2%)."""
+        if self.capped_symbols and symbol not in self.capped_symbols:
+            return self.cap
+        return self.cap_for(mmr, imr)
 
     def rate(self, avg_premium: Term, cap: Term | None = None, interval_hours: Term | None = None) -> Term:
         """Rules: FND-CLP-01, FND-INT-01, FND-CAP-01. The rate applied at a settlement.
