@@ -2,5 +2,7 @@
 
 from __future__ import annotations
 
-from perpspec.proofs import numeric_core  # noqa: F401
-from perpspec.proofs import margin  # noqa: F401
+from perpspec.proofs import (
+    margin,  # noqa: F401
+    numeric_core,  # noqa: F401
+)

@@ -21,13 +21,13 @@ market.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 import z3
-
 from perpspec.units import format_units
 
 Status = Literal["proved", "counterexample", "unknown", "error"]
@@ -164,7 +164,7 @@ def proof(
     def register(fn: ProofFn) -> ProofFn:
         if proof_id in REGISTRY and REGISTRY[proof_id].fn is not fn:
             raise ValueError(f"proof {proof_id} registered twice")
-        doc = (fn.__doc__ or "").strip()
+        doc = inspect.cleandoc(fn.__doc__ or "")
         title = doc.splitlines()[0].rstrip(".") if doc else proof_id
         REGISTRY[proof_id] = ProofSpec(
             proof_id, title, tuple(rules), bounds, timeout_s, fn, subjects, fast, doc
@@ -218,7 +218,7 @@ def check_claim(claim: Claim, timeout_s: int) -> tuple[Status, dict[str, str], s
 def run_proof(spec: ProofSpec, subject: Subject, timeout_s: int | None = None) -> ProofResult:
     """Run one proof on one subject. ``timeout_s`` caps the proof's own timeout."""
     limit = spec.timeout_s if timeout_s is None else min(spec.timeout_s, timeout_s)
-    base = {
+    base: dict[str, Any] = {
         "proof_id": spec.id,
         "title": spec.title,
         "subject": subject.name,
@@ -280,7 +280,8 @@ def run_all(
         try:
             subjects = spec.subjects()
         except Exception as exc:
-            subjects = [Subject("(subjects)", error=f"enumerating subjects failed: {type(exc).__name__}: {exc}")]
+            why = f"enumerating subjects failed: {type(exc).__name__}: {exc}"
+            subjects = [Subject("(subjects)", error=why)]
         for subject in subjects:
             results.append(run_proof(spec, subject, timeout_s))
     return results

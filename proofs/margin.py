@@ -16,7 +16,6 @@ from fractions import Fraction
 from typing import Any
 
 import z3
-
 from perpspec.margin import LinearTier, PositionRisk
 from perpspec.margin.flat import FlatMargin
 from perpspec.numeric import div_ceil, div_floor
@@ -77,7 +76,8 @@ def mm_non_decreasing(sub: MarginSubject) -> Obligation:
     m = sub.model
     mm0, mm1 = m.maintenance(_pos(n, s, oi)), m.maintenance(_pos(n + 1, s, oi))
     d = sub.money_decimals
-    show = {"N": (n, d), "MM(N)": (mm0, d), "MM(N+1)": (mm1, d), "size": (s, sub.size_decimals), "OI": (oi, d)}
+    show = {"N": (n, d), "MM(N)": (mm0, d), "MM(N+1)": (mm1, d), "size": (s, sub.size_decimals),
+            "OI": (oi, d)}
     claims = tuple(
         Claim(z3.And(mm0 >= 0, mm0 <= mm1), (*_in_tier(n, t), s >= 0, oi >= 0), show, _tier_label(k, t, d))
         for k, t in enumerate(sub.tiers())
@@ -93,7 +93,7 @@ def mm_non_decreasing(sub: MarginSubject) -> Obligation:
     subjects=margin_subjects(provable),
 )
 def mm_continuous(sub: MarginSubject) -> Obligation:
-    """Maintenance margin is continuous up to its rounding: MM(N+1) − MM(N) ≤ ⌈r_max⌉ money units.
+    """Maintenance margin is continuous up to its rounding: |MM(N+1) − MM(N)| ≤ ⌈r_max⌉ money units.
 
     At each tier boundary the left and right pieces of the schedule agree, so one money
     unit more notional moves the rounded MM by at most the top rate rounded up (one unit for
@@ -108,7 +108,8 @@ def mm_continuous(sub: MarginSubject) -> Obligation:
     d = sub.money_decimals
     show = {"N": (n, d), "MM(N)": (mm0, d), "MM(N+1)": (mm1, d)}
     claims = tuple(
-        Claim(mm1 - mm0 <= bound, (*_in_tier(n, t), s >= 0, oi >= 0), show, _tier_label(k, t, d))
+        Claim(z3.And(mm0 - mm1 <= bound, mm1 - mm0 <= bound), (*_in_tier(n, t), s >= 0, oi >= 0), show,
+              _tier_label(k, t, d))
         for k, t in enumerate(tiers)
     )
     return Obligation(claims, f"step bound {bound} money unit(s) = ⌈max tier rate⌉")
@@ -121,7 +122,7 @@ def _leverage_cap(model: Any, n: Any) -> tuple[Any, str]:
         return fn(n), "1 ≤ L ≤ max_leverage(N) (the model's own tier cap)"
     if isinstance(model, FlatMargin):
         # the flat model's initial rate is the least margin a leverage may ask for: L·imr ≤ 1
-        return div_floor(RATE_ONE, max(1, model.imr)), "1 ≤ L ≤ ⌊1/imr⌋ (flat: the initial rate caps leverage)"
+        return div_floor(RATE_ONE, max(1, model.imr)), "1 ≤ L ≤ ⌊1/imr⌋ (flat: the initial rate caps it)"
     return None, ""
 
 
@@ -145,11 +146,14 @@ def im_covers_mm(sub: MarginSubject) -> Obligation:
     mm = m.maintenance(_pos(n, s, oi))
     im_none = m.initial(_pos(n, s, oi))
     base = (s >= 0, oi >= 0)
-    claims = [Claim(im_none >= mm, (n >= 0, *base), {"N": (n, d), "IM": (im_none, d), "MM": (mm, d)}, "no leverage set")]
+    claims = []
     cap, how = _leverage_cap(m, n)
     if cap is not None:
         im = m.initial(_pos(n, s, oi, lev))
         show = {"N": (n, d), "L": (lev, 0), "IM": (im, d), "MM": (mm, d)}
         for k, t in enumerate(sub.tiers()):
-            claims.append(Claim(im >= mm, (*_in_tier(n, t), *base, lev >= 1, lev <= cap), show, _tier_label(k, t, d)))
+            in_range = (*_in_tier(n, t), *base, lev >= 1, lev <= cap)
+            claims.append(Claim(im >= mm, in_range, show, _tier_label(k, t, d)))
+    show_none = {"N": (n, d), "IM": (im_none, d), "MM": (mm, d)}
+    claims.append(Claim(im_none >= mm, (n >= 0, *base), show_none, "no leverage set"))
     return Obligation(tuple(claims), how)

@@ -8,7 +8,6 @@ without using the helper's own construction. Unbounded: ``a, b`` range over all 
 from __future__ import annotations
 
 import z3
-
 from perpspec.numeric import (
     Rounding,
     abs_,

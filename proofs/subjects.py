@@ -15,7 +15,6 @@ from fractions import Fraction
 from typing import Any
 
 import attrs
-
 from perpspec.margin import LinearTier
 from perpspec.proofs.framework import Subject
 from perpspec.traceability import ID

@@ -1,0 +1,103 @@
+"""``perpspec prove``: run the proofs, print a table, write the results as JSON.
+
+Exit code: 1 if any proof has a ``counterexample`` or could not be built (``error``);
+0 otherwise. A solver ``unknown`` (timeout) is reported in the table and the JSON but is
+not a failure: it says "not proved within the bounds and time", never "false", and a slow
+machine must not turn CI red. Raise ``--timeout`` to retry it.
+
+The JSON file is deterministic (sorted keys, results in proof then subject order) except
+for the run times, which are kept apart in ``run_times_ms`` so that two runs can be diffed
+after dropping that one field.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from perpspec.errors import InputError, Place
+from perpspec.proofs.framework import ProofResult, ProofSpec, all_proofs, run_all, select
+from rich.console import Console
+from rich.table import Table
+
+SCHEMA_VERSION = 1
+
+_STYLE = {"proved": "green", "counterexample": "bold red", "unknown": "yellow", "error": "bold red"}
+
+
+def result_key(r: ProofResult) -> str:
+    """The key of a result in ``run_times_ms``: ``"<proof ID> <subject>"``."""
+    return f"{r.proof_id} {r.subject}"
+
+
+def catalog(specs: Sequence[ProofSpec]) -> dict[str, Any]:
+    """The proofs' static descriptions (ID -> title, rules, bounds, timeout, docstring)."""
+    return {
+        s.id: {"title": s.title, "rules": list(s.rules), "bounds": s.bounds, "timeout_s": s.timeout_s,
+               "fast": s.fast, "doc": s.doc}
+        for s in specs
+    }
+
+
+def to_json(
+    results: Sequence[ProofResult], specs: Sequence[ProofSpec], timeout: int, only: str | None
+) -> bytes:
+    """The JSON document ``perpspec prove --json`` writes."""
+    summary = Counter(r.status for r in results)
+    doc = {
+        "schema": SCHEMA_VERSION,
+        "tool": "perpspec prove",
+        "timeout_s": timeout,
+        "only": only,
+        "summary": {k: summary.get(k, 0) for k in ("proved", "counterexample", "unknown", "error")},
+        "ok": not any(r.failed for r in results),
+        "proofs": catalog(specs),
+        "results": [r.as_dict() for r in results],
+        "run_times_ms": {result_key(r): r.time_ms for r in results},
+    }
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
+def print_table(results: Sequence[ProofResult], console: Console) -> None:
+    """The results as a rich table, then the counterexamples and errors in full."""
+    table = Table("proof", "profile/market", "status", "time", "bounds", title="perpspec prove")
+    for r in results:
+        status = r.status if not r.failed_claim else f"{r.status} ({r.failed_claim})"
+        table.add_row(r.proof_id, r.subject, f"[{_STYLE[r.status]}]{status}[/]", f"{r.time_ms} ms", r.bounds)
+    console.print(table)
+    for r in results:
+        if r.status == "proved":
+            continue
+        head = f"[{_STYLE[r.status]}]{r.proof_id} {r.subject}: {r.status}[/]"
+        console.print(f"{head} — {r.title}", highlight=False)
+        if r.failed_claim:
+            console.print(f"  claim: {r.failed_claim}", highlight=False)
+        for name, value in r.counterexample.items():
+            console.print(f"  {name} = {value}", highlight=False)
+        if r.reason:
+            console.print(f"  {r.reason}", highlight=False)
+
+
+def run_proofs(json_out: Path | None, only: str | None, timeout: int, fast_only: bool = False) -> int:
+    """Run the proofs (those whose ID contains ``only``), print, optionally write JSON; exit code."""
+    if timeout < 1:
+        raise InputError(Place("--timeout"), f"the solver timeout must be at least 1 second, got {timeout}")
+    specs = select(all_proofs(), only, fast_only)
+    if not specs:
+        known = ", ".join(s.id for s in all_proofs())
+        raise InputError(Place("--only"), f"no proof ID contains {only!r}; the proofs are: {known}")
+    results = run_all(only, timeout, fast_only)
+    console = Console()
+    print_table(results, console)
+    counts = Counter(r.status for r in results)
+    console.print(", ".join(f"{counts[k]} {k}" for k in ("proved", "counterexample", "unknown", "error")))
+    if json_out is not None:
+        try:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_bytes(to_json(results, specs, timeout, only))
+        except OSError as exc:
+            raise InputError(Place(str(json_out)), f"cannot write the JSON results: {exc}") from None
+    return 1 if any(r.failed for r in results) else 0

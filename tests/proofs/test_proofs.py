@@ -1,0 +1,179 @@
+"""The proof framework and the fast subset of proofs: proofs pass on the bundled tables and
+FAIL (with a counterexample naming the tier) on deliberately broken tables built here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import orjson
+import pytest
+from perpspec.cli import app
+from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin.brackets import BinanceBrackets, Bracket
+from perpspec.margin.flat import FlatMargin
+from perpspec.margin.piecewise import select
+from perpspec.numeric import Rounding, Term, div_round
+from perpspec.proofs.framework import REGISTRY, all_proofs, run_all, run_proof
+from perpspec.proofs.runner import run_proofs
+from perpspec.proofs.subjects import margin_subject
+from perpspec.units import RATE_ONE, parse_units
+from typer.testing import CliRunner
+
+USDT = 8  # money decimals of the test tables
+
+
+def usdt(text: str) -> int:
+    return parse_units(text, USDT)
+
+
+def rate(text: str) -> int:
+    return parse_units(text, 8)
+
+
+@attrs.frozen
+class MistypedTable:
+    """A tiered table whose deductions are typed by hand, not derived: tier 1's is too large,
+    so MM drops by 250 USDT when the notional crosses 50,000 USDT (non-monotone, discontinuous)."""
+
+    floors: tuple[int, ...]
+    rates: tuple[int, ...]
+    deductions: tuple[int, ...]  # money units x RATE_ONE
+
+    def maintenance_tiers(self) -> tuple[LinearTier, ...]:
+        from fractions import Fraction
+
+        ups = (*self.floors[1:], None)
+        return tuple(
+            LinearTier(f, u, Fraction(r, RATE_ONE), Fraction(d, RATE_ONE))
+            for f, u, r, d in zip(self.floors, ups, self.rates, self.deductions, strict=True)
+        )
+
+    def maintenance(self, pos: PositionRisk) -> Term:
+        pieces = [pos.notional * r - d for r, d in zip(self.rates, self.deductions, strict=True)]
+        scaled = select(pos.notional, self.floors, pieces)
+        return div_round(scaled, RATE_ONE, Rounding.CEIL)
+
+    def initial(self, pos: PositionRisk) -> Term:
+        return div_round(pos.notional, 20, Rounding.CEIL)
+
+
+def binance_2021() -> BinanceBrackets:
+    """BTCUSDT 2021 brackets (reference cex-venues §1.1: floor, MMR, max leverage)."""
+    rows = [("0", "0.4%", 125), ("50000", "0.5%", 100), ("250000", "1%", 50), ("1000000", "2.5%", 20),
+            ("10000000", "5%", 10), ("20000000", "10%", 5), ("50000000", "12.5%", 4),
+            ("100000000", "15%", 3), ("200000000", "25%", 2), ("300000000", "50%", 1)]
+    return BinanceBrackets(tuple(Bracket(usdt(f), rate(r), lev) for f, r, lev in rows))
+
+
+def test_registry_has_the_proofs() -> None:
+    ids = {s.id for s in all_proofs()}
+    assert {"PRF-RND-01", "PRF-RND-02", "PRF-RND-03", "PRF-RND-04", "PRF-RND-05", "PRF-RND-06",
+            "PRF-MRG-01", "PRF-MRG-02", "PRF-MRG-03"} <= ids
+    for s in all_proofs():
+        assert s.rules and s.bounds, s.id
+        assert f"Rules: {', '.join(s.rules)}" in s.doc or all(r in s.doc for r in s.rules), s.id
+
+
+@pytest.mark.rule("RND-DIV-01", "RND-DIV-02", "INV-20")
+def test_fast_subset_proved() -> None:
+    """The fast proofs hold: the numeric core, and MM monotone on every bundled table."""
+    results = run_all(timeout_s=30, fast_only=True)
+    assert results
+    assert {r.proof_id for r in results} >= {"PRF-RND-01", "PRF-RND-02", "PRF-MRG-01"}
+    bad = [f"{r.proof_id} {r.subject}: {r.status} {r.failed_claim} {dict(r.counterexample)} {r.reason}"
+           for r in results if r.status != "proved"]
+    assert not bad, "\n".join(bad)
+    # one result per bundled profile/market for the margin proof
+    margin = [r for r in results if r.proof_id == "PRF-MRG-01"]
+    assert len({r.subject for r in margin}) == len(margin) >= 10
+
+
+@pytest.mark.rule("RND-DIV-03", "RND-DIV-04", "RND-DIV-05", "RND-TICK-01")
+def test_numeric_core_proved() -> None:
+    results = run_all(only="PRF-RND", timeout_s=30)
+    assert [r.status for r in results] == ["proved"] * 6
+
+
+@pytest.mark.rule("INV-20", "INV-21", "INV-22", "MRG-BRK-01", "MRG-BRK-03")
+def test_binance_2021_table_proved() -> None:
+    sub = margin_subject("test", "BTCUSDT", binance_2021(), USDT)
+    for pid in ("PRF-MRG-01", "PRF-MRG-02", "PRF-MRG-03"):
+        r = run_proof(REGISTRY[pid], sub, 30)
+        assert r.status == "proved", (pid, r)
+        assert r.claims >= 10  # one claim per bracket (and one without leverage for IM)
+        assert "MRG-BRK-01" in r.rules  # the model's own rule IDs are attached
+
+
+@pytest.mark.rule("INV-20", "INV-21")
+def test_broken_table_yields_counterexample() -> None:
+    """A hand-typed deduction 250 USDT too large in tier 1: MM falls at 50,000 USDT."""
+    good = (0, usdt("50000") * (rate("0.5%") - rate("0.4%")))
+    broken = MistypedTable(
+        floors=(0, usdt("50000")),
+        rates=(rate("0.4%"), rate("0.5%")),
+        deductions=(good[0], good[1] + usdt("250") * RATE_ONE),
+    )
+    sub = margin_subject("test", "BROKEN", broken, USDT)
+    mono = run_proof(REGISTRY["PRF-MRG-01"], sub, 30)
+    assert mono.status == "counterexample" and mono.failed
+    # the step from N to N+1 that falls must cross the boundary: N = 49,999.99999999 USDT
+    assert mono.failed_claim == "tier 0 [0, 50000)"
+    assert mono.counterexample["N"] == "49999.99999999"
+    assert mono.counterexample["MM(N)"] == "200"
+    assert mono.counterexample["MM(N+1)"] == "-50"  # 50,000 x 0.5% - (50 + 250)
+    cont = run_proof(REGISTRY["PRF-MRG-02"], sub, 30)
+    assert cont.status == "counterexample"  # |jump| = 200 USDT far above 1 money unit
+    assert cont.failed_claim.startswith("tier")
+
+
+@pytest.mark.rule("INV-22")
+def test_im_below_mm_yields_counterexample_tier() -> None:
+    """Max leverage 125 (IM 0.8%) in a 1% MMR bracket: IM < MM; the proof names bracket 1."""
+    table = BinanceBrackets((Bracket(0, rate("0.4%"), 125), Bracket(usdt("50000"), rate("1%"), 125)))
+    assert table.check()  # the loader would refuse it too
+    r = run_proof(REGISTRY["PRF-MRG-03"], margin_subject("test", "BAD", table, USDT), 30)
+    assert r.status == "counterexample"
+    assert r.failed_claim == "tier 1 [50000, ∞)"
+    assert set(r.counterexample) == {"N", "L", "IM", "MM"}
+
+
+@pytest.mark.rule("INV-22", "MRG-FLAT-01")
+def test_flat_imr_below_mmr_yields_counterexample() -> None:
+    flat = FlatMargin(mmr=rate("1%"), imr=rate("0.5%"))
+    r = run_proof(REGISTRY["PRF-MRG-03"], margin_subject("test", "FLAT", flat, USDT), 30)
+    assert r.status == "counterexample"
+    assert r.failed_claim == "tier 0 [0, ∞)"  # leverage up to 1/imr = 200: IM 0.5% < MM 1%
+
+
+def test_json_shape(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "proofs.json"
+    code = run_proofs(out, "PRF-RND-0", 20)
+    assert code == 0
+    doc = orjson.loads(out.read_bytes())
+    assert set(doc) == {"schema", "tool", "timeout_s", "only", "summary", "ok", "proofs", "results",
+                        "run_times_ms"}
+    assert doc["ok"] is True and doc["summary"]["proved"] == 6
+    r0 = doc["results"][0]
+    assert set(r0) == {"proof", "title", "subject", "profile", "market", "status", "rules", "bounds",
+                       "claims", "failed_claim", "counterexample", "reason"}
+    assert r0["proof"] == "PRF-RND-01" and r0["status"] == "proved" and r0["rules"] == ["RND-DIV-01"]
+    assert set(doc["run_times_ms"]) == {f"{r['proof']} {r['subject']}" for r in doc["results"]}
+    # deterministic apart from the run times
+    again = tmp_path / "again.json"
+    run_proofs(again, "PRF-RND-0", 20)
+    second = orjson.loads(again.read_bytes())
+    doc.pop("run_times_ms")
+    second.pop("run_times_ms")
+    assert doc == second
+
+
+def test_cli_prove_only_fast_id() -> None:
+    result = CliRunner().invoke(app, ["prove", "--only", "PRF-RND-01"])
+    assert result.exit_code == 0, result.output
+    assert "PRF-RND-01" in result.output and "proved" in result.output
+
+
+def test_cli_prove_unknown_id_is_input_error() -> None:
+    result = CliRunner().invoke(app, ["prove", "--only", "NO-SUCH-PROOF"])
+    assert result.exit_code == 2
