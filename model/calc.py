@@ -1,0 +1,524 @@
+"""``perpspec calc``: margin, liquidation price and bankruptcy price of an account snapshot.
+
+The snapshot is a JSON file (format: rule ACC-SNAP-01 in spec/accounts.md). It is decoded
+strictly: every number is a decimal string converted with the profile's scales, and every
+problem is an :class:`~perpspec.errors.InputError` naming the file, the line of the key and
+the field path. The output is a rich table or JSON (orjson, sorted keys) of exact decimal
+strings plus the rule IDs used.
+
+Rules: ACC-SNAP-01, ACC-CRS-01, ACC-ISO-01, ACC-HDG-01, ACC-WDR-01, ACC-LIQ-01.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+from perpspec.account import (
+    Account,
+    available_for_withdrawal,
+    equity,
+    isolated_equity,
+    isolated_liquidatable,
+    liquidatable,
+    position_requirement,
+    position_upnl,
+    requirement,
+    slot_errors,
+)
+from perpspec.errors import InputError, Place
+from perpspec.position import Position, accounting_of, entry_price, entry_value_at, notional
+from perpspec.profile import ContractKind, Profile
+from perpspec.profiles import load_profile
+from perpspec.traceability import ID as RULE_ID
+from perpspec.units import format_fraction, format_units, parse_fraction, parse_units
+
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+WHATS = ("margin", "liquidation-price", "bankruptcy-price")
+
+
+# --------------------------------------------------------------------------------------
+# JSON with key lines
+# --------------------------------------------------------------------------------------
+
+
+class _JsonError(Exception):
+    def __init__(self, pos: int, message: str) -> None:
+        self.pos, self.message = pos, message
+
+
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+@attrs.frozen
+class _Num:
+    """A JSON number, kept as its text (never converted to a float)."""
+
+    text: str
+
+
+class _Reader:
+    """A small JSON reader that records the line of every key (path -> 1-based line)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: dict[str, int] = {}
+
+    def line(self, pos: int) -> int:
+        return self.text.count("\n", 0, pos) + 1
+
+    def ws(self, i: int) -> int:
+        m = _WS.match(self.text, i)
+        return m.end() if m else i
+
+    def document(self) -> Any:
+        i = self.ws(0)
+        self.lines[""] = self.line(i)
+        value, i = self.value(i, "")
+        i = self.ws(i)
+        if i != len(self.text):
+            raise _JsonError(i, "unexpected text after the JSON value")
+        return value
+
+    def value(self, i: int, path: str) -> tuple[Any, int]:
+        t = self.text
+        if i >= len(t):
+            raise _JsonError(i, "unexpected end of file")
+        c = t[i]
+        if c == "{":
+            return self.obj(i, path)
+        if c == "[":
+            return self.arr(i, path)
+        if c == '"':
+            return self.string(i)
+        for lit, val in (("true", True), ("false", False), ("null", None)):
+            if t.startswith(lit, i):
+                return val, i + len(lit)
+        m = _NUMBER.match(t, i)
+        if m:
+            return _Num(m.group()), m.end()
+        raise _JsonError(i, f"unexpected character {c!r}")
+
+    def string(self, i: int) -> tuple[str, int]:
+        try:
+            s, end = _scanstring(self.text, i + 1)
+        except json.JSONDecodeError as exc:
+            raise _JsonError(exc.pos, exc.msg) from None
+        return s, end
+
+    def obj(self, i: int, path: str) -> tuple[dict[str, Any], int]:
+        out: dict[str, Any] = {}
+        i = self.ws(i + 1)
+        if self.text.startswith("}", i):
+            return out, i + 1
+        while True:
+            if not self.text.startswith('"', i):
+                raise _JsonError(i, "expected a quoted key")
+            key_pos = i
+            key, i = self.string(i)
+            sub = f"{path}.{key}" if path else key
+            if key in out:
+                raise _JsonError(key_pos, f"duplicate key {key!r}")
+            self.lines[sub] = self.line(key_pos)
+            i = self.ws(i)
+            if not self.text.startswith(":", i):
+                raise _JsonError(i, "expected ':' after a key")
+            i = self.ws(i + 1)
+            out[key], i = self.value(i, sub)
+            i = self.ws(i)
+            if self.text.startswith(",", i):
+                i = self.ws(i + 1)
+                continue
+            if self.text.startswith("}", i):
+                return out, i + 1
+            raise _JsonError(i, "expected ',' or '}'")
+
+    def arr(self, i: int, path: str) -> tuple[list[Any], int]:
+        out: list[Any] = []
+        i = self.ws(i + 1)
+        if self.text.startswith("]", i):
+            return out, i + 1
+        while True:
+            sub = f"{path}[{len(out)}]"
+            self.lines[sub] = self.line(i)
+            v, i = self.value(i, sub)
+            out.append(v)
+            i = self.ws(i)
+            if self.text.startswith(",", i):
+                i = self.ws(i + 1)
+                continue
+            if self.text.startswith("]", i):
+                return out, i + 1
+            raise _JsonError(i, "expected ',' or ']'")
+
+
+# --------------------------------------------------------------------------------------
+# Snapshot decoding (ACC-SNAP-01)
+# --------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Snapshot:
+    """A decoded account snapshot: the account, the marks and OI notionals (profile units)."""
+
+    account: Account
+    marks: Mapping[str, int]
+    oi_notional: Mapping[str, int]
+
+
+_TOP = {"id", "collateral", "hedge_mode", "marks", "oi_notional", "positions"}
+_POS = {"symbol", "slot", "size", "entry_price", "leverage", "isolated", "isolated_margin"}
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, _Num):
+        return f'the number {v.text} (write amounts as decimal strings, e.g. "{v.text}"; perpspec is exact)'
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, dict):
+        return "an object"
+    if isinstance(v, list):
+        return "a list"
+    return f"the string {v!r}"
+
+
+def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -> Snapshot:
+    """Rules: ACC-SNAP-01, ACC-HDG-01. Decode an account snapshot file strictly."""
+    fname = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(Place(fname), f"cannot read the account snapshot: {exc}") from None
+    reader = _Reader(text)
+    try:
+        data = reader.document()
+    except _JsonError as exc:
+        raise InputError(Place(fname, reader.line(exc.pos)), f"JSON syntax error: {exc.message}") from None
+
+    def place(field: str) -> Place:
+        probe = field
+        while probe not in reader.lines and probe:
+            probe = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+        return Place(fname, reader.lines.get(probe), field or None)
+
+    def fail(field: str, message: str) -> InputError:
+        return InputError(place(field), message)
+
+    def obj(v: Any, field: str, allowed: set[str], required: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise fail(field, f"expected an object, got {_describe(v)}")
+        extra = sorted(set(v) - allowed)
+        if extra:
+            sub = f"{field}.{extra[0]}" if field else extra[0]
+            raise fail(sub, f"unknown field {extra[0]!r}; expected one of: {', '.join(sorted(allowed))}")
+        for key in required:
+            if key not in v:
+                raise fail(f"{field}.{key}" if field else key, "missing required field")
+        return v
+
+    def string(v: Any, field: str) -> str:
+        if not isinstance(v, str):
+            raise fail(field, f"expected a string, got {_describe(v)}")
+        return v
+
+    def boolean(v: Any, field: str) -> bool:
+        if not isinstance(v, bool):
+            raise fail(field, f"expected true or false, got {_describe(v)}")
+        return v
+
+    def units(v: Any, field: str, decimals: int, what: str, positive: bool = False) -> int:
+        s = string(v, field) if not isinstance(v, _Num) else None
+        if s is None:
+            raise fail(field, f"expected {what} as a decimal string, got {_describe(v)}")
+        try:
+            out = parse_units(s, decimals)
+        except ValueError as exc:
+            raise fail(field, f"{what}: {exc}") from None
+        if positive and out <= 0:
+            raise fail(field, f"{what} must be positive, got {s}")
+        return out
+
+    scales = profile.scales
+    acc = accounting_of(profile)
+    top = obj(data, "", _TOP, ("collateral", "marks", "positions"))
+    acct_id = string(top.get("id", "snapshot"), "id")
+    collateral = units(top["collateral"], "collateral", scales.money_decimals, "an amount of money")
+    hedge = boolean(top.get("hedge_mode", False), "hedge_mode")
+
+    def symbol_map(name: str, decimals: int, what: str, positive: bool) -> dict[str, int]:
+        raw = top.get(name, {})
+        if not isinstance(raw, dict):
+            raise fail(name, f"expected an object of symbol -> {what}, got {_describe(raw)}")
+        out = {}
+        for sym, v in raw.items():
+            if sym not in profile.markets:
+                raise fail(
+                    f"{name}.{sym}",
+                    f"unknown symbol; profile {profile.name} has: {', '.join(profile.markets)}",
+                )
+            out[sym] = units(v, f"{name}.{sym}", decimals, what, positive)
+        return out
+
+    marks = symbol_map("marks", scales.price_decimals, "a price", True)
+    oi = symbol_map("oi_notional", scales.money_decimals, "an amount of money", False)
+    raw_positions = top["positions"]
+    if not isinstance(raw_positions, list):
+        raise fail("positions", f"expected a list of positions, got {_describe(raw_positions)}")
+    positions: dict[tuple[str, str], Position] = {}
+    where: dict[tuple[str, str], str] = {}
+    for i, raw in enumerate(raw_positions):
+        at = f"positions[{i}]"
+        p = obj(raw, at, _POS, ("symbol", "size", "entry_price"))
+        sym = string(p["symbol"], f"{at}.symbol")
+        if sym not in profile.markets:
+            raise fail(
+                f"{at}.symbol",
+                f"unknown symbol {sym!r}; profile {profile.name} has: {', '.join(profile.markets)}",
+            )
+        if sym not in marks:
+            raise fail(f"{at}.symbol", f"no mark price for {sym} in 'marks'")
+        market = profile.market(sym)
+        size = units(p["size"], f"{at}.size", scales.size_decimals, "a size")
+        if size == 0:
+            raise fail(f"{at}.size", "a position size must be non-zero (leave flat positions out)")
+        default_slot = ("LONG" if size > 0 else "SHORT") if hedge else "BOTH"
+        slot = string(p.get("slot", default_slot), f"{at}.slot")
+        entry_value = _entry_value(
+            p["entry_price"], size, market, f"{at}.entry_price", fail, units, scales, acc
+        )
+        leverage = None
+        if "leverage" in p:
+            lev_s = string(p["leverage"], f"{at}.leverage") if not isinstance(p["leverage"], _Num) else None
+            if lev_s is None or not re.fullmatch(r"[1-9]\d*", lev_s):
+                raise fail(
+                    f"{at}.leverage",
+                    f'expected a whole leverage as a string, e.g. "20", got {_describe(p["leverage"])}',
+                )
+            leverage = int(lev_s)
+        isolated = boolean(p.get("isolated", False), f"{at}.isolated")
+        iso_margin = 0
+        if "isolated_margin" in p:
+            iso_margin = units(
+                p["isolated_margin"], f"{at}.isolated_margin", scales.money_decimals, "an amount of money"
+            )
+            if not isolated and iso_margin:
+                raise fail(f"{at}.isolated_margin", "only an isolated position holds isolated margin")
+            if iso_margin < 0:
+                raise fail(f"{at}.isolated_margin", "isolated margin cannot be negative")
+        key = (sym, slot)
+        if key in positions:
+            raise fail(f"{at}.slot", f"a second position in {sym}/{slot} (first at {where[key]})")
+        positions[key] = Position(size, entry_value, leverage, isolated, iso_margin)
+        where[key] = at
+    account = Account(id=acct_id, collateral=collateral, positions=positions, hedge_mode=hedge)
+    for key, msg in slot_errors(account):
+        raise fail(f"{where[key]}.slot", msg)
+    return Snapshot(account=account, marks=marks, oi_notional=oi)
+
+
+def _entry_value(
+    v: Any,
+    size: int,
+    market: Any,
+    field: str,
+    fail: Callable[[str, str], InputError],
+    units: Any,
+    scales: Any,
+    acc: Any,
+) -> int:
+    """Rules: PNL-LIN-01, PNL-INV-01. The entry value of ``size`` at the snapshot's entry price.
+
+    Linear: ``size * EP`` exactly (EP may have more decimals than the tick, e.g. an average,
+    as long as the product fits the ``10^-(s+p)`` unit). Inverse: the fill cost ``F(size, EP)``
+    with EP on the profile's price scale.
+    """
+    if market.contract is ContractKind.INVERSE:
+        return entry_value_at(
+            size, units(v, field, scales.price_decimals, "a price", True), market, scales, acc
+        )
+    if not isinstance(v, str):
+        raise fail(field, f"expected a price as a decimal string, got {_describe(v)}")
+    try:
+        ep = parse_fraction(v)
+    except ValueError as exc:
+        raise fail(field, f"a price: {exc}") from None
+    if ep <= 0:
+        raise fail(field, f"a price must be positive, got {v}")
+    value = ep * size * 10**scales.price_decimals
+    if value.denominator != 1:
+        raise fail(
+            field,
+            "size x entry price is not a whole number of "
+            f"10^-{scales.size_decimals + scales.price_decimals} quote",
+        )
+    return value.numerator
+
+
+# --------------------------------------------------------------------------------------
+# Reports
+# --------------------------------------------------------------------------------------
+
+
+def _rules_of(obj: Any) -> list[str]:
+    doc = type(obj).__doc__ or ""
+    return sorted(set(re.findall(RULE_ID, doc)))
+
+
+def _money(profile: Profile, amount: int) -> str:
+    return format_units(amount, profile.scales.money_decimals)
+
+
+def _price_exact(profile: Profile, units_: Fraction) -> str:
+    return format_fraction(units_ / 10**profile.scales.price_decimals)
+
+
+def margin_report(snap: Snapshot, profile: Profile) -> dict[str, Any]:
+    """Rules: ACC-CRS-01, ACC-ISO-01, ACC-WDR-01, ACC-LIQ-01. Per-position and account figures."""
+    acct, marks, oi = snap.account, snap.marks, snap.oi_notional
+    acc = accounting_of(profile)
+    rules = {"ACC-SNAP-01", "ACC-CRS-01", "ACC-LIQ-01", "ACC-WDR-01", "PNL-NOT-01", "PNL-AVG-01"}
+    rows = []
+    for (sym, slot), pos in sorted(acct.positions.items()):
+        market = profile.market(sym)
+        rules.add("PNL-INV-01" if market.contract is ContractKind.INVERSE else "PNL-LIN-01")
+        rules.update(_rules_of(market.margin))
+        if acc.per_contract_rounding():
+            rules.add("PNL-AVG-02")
+        req = position_requirement(sym, pos, marks, profile, oi)
+        row = {
+            "symbol": sym,
+            "slot": slot,
+            "mode": "isolated" if pos.isolated else "cross",
+            "size": format_units(pos.size, profile.scales.size_decimals),
+            "entry_price": _price_exact(profile, entry_price(pos, market, profile.scales, acc)),
+            "mark": format_units(marks[sym], profile.scales.price_decimals),
+            "notional": _money(profile, notional(abs(pos.size), marks[sym], market, profile.scales, acc)),
+            "upnl": _money(profile, position_upnl(sym, pos, marks, profile)),
+            "initial_margin": _money(profile, req.initial),
+            "maintenance_margin": _money(profile, req.maintenance),
+            "leverage": None if pos.leverage is None else str(pos.leverage),
+        }
+        if pos.isolated:
+            rules.add("ACC-ISO-01")
+            key = (sym, slot)
+            row["isolated_margin"] = _money(profile, pos.isolated_margin)
+            row["isolated_equity"] = _money(profile, isolated_equity(acct, key, marks, profile))
+            row["liquidatable"] = isolated_liquidatable(acct, key, marks, profile, oi)
+        rows.append(row)
+    if acct.hedge_mode:
+        rules.add("ACC-HDG-01")
+    cross = requirement(acct, marks, profile, oi)
+    return {
+        "command": "margin",
+        "profile": profile.name,
+        "account": acct.id,
+        "settlement": profile.meta.settlement,
+        "positions": rows,
+        "cross": {
+            "collateral": _money(profile, acct.collateral),
+            "equity": _money(profile, equity(acct, marks, profile)),
+            "initial_margin": _money(profile, cross.initial),
+            "maintenance_margin": _money(profile, cross.maintenance),
+            "available_for_withdrawal": _money(profile, available_for_withdrawal(acct, marks, profile, oi)),
+            "liquidatable": liquidatable(acct, marks, profile, oi),
+            "trigger": acc.trigger.value,
+        },
+        "rules": sorted(rules),
+    }
+
+
+def price_report(what: str, snap: Snapshot, profile: Profile) -> dict[str, Any]:
+    """Liquidation or bankruptcy price of every position (``perpspec.liquidation.price``)."""
+    try:
+        from perpspec.liquidation import price as liq
+    except ImportError:  # pragma: no cover - the module ships with perpspec
+        raise InputError(
+            Place("perpspec calc", None, "what"), f"{what} is not available in this build"
+        ) from None
+    fn = liq.liquidation_price if what == "liquidation-price" else liq.bankruptcy_price
+    rules: set[str] = {"ACC-SNAP-01"}
+    rows = []
+    for (sym, slot), pos in sorted(snap.account.positions.items()):
+        try:
+            res = fn(snap.account, sym, slot, snap.marks, profile)
+        except (ValueError, KeyError) as exc:
+            raise InputError(
+                Place(profile.source, None, "liquidation"), f"{what} of {sym}/{slot}: {exc}"
+            ) from None
+        rules.update(res.rules)
+        rows.append(
+            {
+                "symbol": sym,
+                "slot": slot,
+                "mode": "isolated" if pos.isolated else "cross",
+                "size": format_units(pos.size, profile.scales.size_decimals),
+                "exact": None if res.exact is None else format_fraction(res.exact),
+                "rounded": None
+                if res.rounded is None
+                else format_units(res.rounded, profile.scales.price_decimals),
+                "tier": res.tier,
+                "note": res.note,
+                "rules": list(res.rules),
+            }
+        )
+    return {
+        "command": what,
+        "profile": profile.name,
+        "account": snap.account.id,
+        "positions": rows,
+        "rules": sorted(rules),
+    }
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=200)
+    rows = report["positions"]
+    title = f"perpspec calc {report['command']} — {report['profile']} — account {report['account']}"
+    cols = [k for k in rows[0] if k != "rules"] if rows else ["symbol"]
+    table = Table(*cols, title=title)
+    for r in rows:
+        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in cols))
+    console.print(table)
+    if "cross" in report:
+        t2 = Table("cross", f"value ({report['settlement']})", title="cross account")
+        for k, v in report["cross"].items():
+            t2.add_row(k, str(v))
+        console.print(t2)
+    console.print("rules: " + ", ".join(report["rules"]), highlight=False)
+
+
+def run_calc(what: str, profile_ref: str, account_path: Path | str, json_out: bool) -> int:
+    """Rule: ACC-SNAP-01. ``perpspec calc WHAT --profile P --account FILE [--json]``."""
+    if what not in WHATS:
+        raise InputError(
+            Place("perpspec calc", None, "what"),
+            f"unknown calculation {what!r}; expected one of: {', '.join(WHATS)}",
+        )
+    profile = load_profile(profile_ref)
+    snap = load_snapshot(account_path, profile)
+    report = margin_report(snap, profile) if what == "margin" else price_report(what, snap, profile)
+    if json_out:
+        sys.stdout.write(
+            orjson.dumps(report, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode() + "\n"
+        )
+    else:
+        _print_table(report)
+    return 0
+
+
+__all__ = ["Snapshot", "load_snapshot", "margin_report", "price_report", "run_calc"]
