@@ -19,8 +19,10 @@ LIQ-BP-01, LIQ-EQ-01, LIQ-ORD-01.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from perpspec.numeric import Cond, Term, abs_, and_, div_floor
@@ -30,22 +32,44 @@ Num = Any
 
 ZERO = Fraction(0)
 
+_Fn = TypeVar("_Fn", bound=Callable[..., Any])
+
+
+def exact_args(fn: _Fn) -> _Fn:
+    """Lift plain ``int`` arguments to ``Fraction`` so that ``/`` stays exact (never a float).
+
+    A type-based conversion at the boundary (no branch on values): Z3 terms and Fractions
+    pass through unchanged.
+    """
+
+    def lift(x: Any) -> Any:
+        return Fraction(x) if isinstance(x, int) and not isinstance(x, bool) else x
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*(lift(a) for a in args), **{k: lift(v) for k, v in kwargs.items()})
+
+    return wrapper  # type: ignore[return-value]
+
 
 # --------------------------------------------------------------------------------------
 # The two model functions everything is checked against (LIQ-EQ-01)
 # --------------------------------------------------------------------------------------
 
 
+@exact_args
 def upnl_linear(side: Num, q: Num, ep: Num, price: Num) -> Num:
     """Rule: LIQ-EQ-01. Exact unrealized PnL of a linear position: :math:`s\\,Q\\,(P - EP)`."""
     return side * q * (price - ep)
 
 
+@exact_args
 def upnl_inverse(side: Num, n: Num, ep: Num, price: Num) -> Num:
     """Rule: LIQ-EQ-01. Exact inverse PnL in coin: :math:`s\\,N\\,(1/EP - 1/P)` (``N`` in USD)."""
     return side * n * (1 / ep - 1 / price)
 
 
+@exact_args
 def mm_tier(notional: Num, rate: Num, cum: Num) -> Num:
     """Rule: LIQ-EQ-01. Exact maintenance margin inside one tier: :math:`N \\cdot r - cum`.
 
@@ -55,6 +79,7 @@ def mm_tier(notional: Num, rate: Num, cum: Num) -> Num:
     return notional * rate - cum
 
 
+@exact_args
 def equity_minus_mm_at(
     price: Num,
     *,
@@ -88,6 +113,7 @@ def equity_minus_mm_at(
     return equity - (tmm_other + mm_tier(q * price, rate, cum))
 
 
+@exact_args
 def equity_minus_mm_at_inverse(
     price: Num,
     *,
@@ -109,6 +135,7 @@ def equity_minus_mm_at_inverse(
     return equity - (tmm_other + mm_tier(n / price, rate, cum))
 
 
+@exact_args
 def lp_strictly_before_bp(side: Num, lp: Num, bp: Num, ep: Num) -> Cond:
     """Rule: LIQ-ORD-01. The liquidation price is reached strictly before bankruptcy.
 
@@ -139,6 +166,7 @@ class BinanceLeg:
     side: Num = 1
 
 
+@exact_args
 def binance_lp1_terms(
     wb: Num,
     tmm1: Num,
@@ -172,6 +200,7 @@ def binance_lp1_terms(
     return num, den
 
 
+@exact_args
 def binance_lp1(
     wb: Num,
     tmm1: Num,
@@ -185,6 +214,7 @@ def binance_lp1(
     return num / den
 
 
+@exact_args
 def binance_lp_one_way(wb: Num, tmm1: Num, upnl1: Num, side: Num, q: Num, ep: Num, mmr: Num, cum: Num) -> Num:
     """Rule: LIQ-BIN-02. One-way reduction of LP1:
 
@@ -196,6 +226,7 @@ def binance_lp_one_way(wb: Num, tmm1: Num, upnl1: Num, side: Num, q: Num, ep: Nu
     return binance_lp1(wb, tmm1, upnl1, both=BinanceLeg(q=q, ep=ep, mmr=mmr, cum=cum, side=side))
 
 
+@exact_args
 def binance_coinm_lp_terms(
     wb: Num, tmm1: Num, upnl1: Num, side: Num, n: Num, ep: Num, mmr: Num, cum: Num
 ) -> tuple[Num, Num]:
@@ -208,12 +239,14 @@ def binance_coinm_lp_terms(
     return n * (mmr + side), wb - tmm1 + upnl1 + cum + side * n / ep
 
 
+@exact_args
 def binance_coinm_lp(wb: Num, tmm1: Num, upnl1: Num, side: Num, n: Num, ep: Num, mmr: Num, cum: Num) -> Num:
     """Rule: LIQ-BIN-03. The COIN-M LP (see :func:`binance_coinm_lp_terms`)."""
     num, den = binance_coinm_lp_terms(wb, tmm1, upnl1, side, n, ep, mmr, cum)
     return num / den
 
 
+@exact_args
 def zero_equity_price_linear(equity_at_ep: Num, side: Num, q: Num, ep: Num) -> Num:
     """Rule: LIQ-BP-01. Bankruptcy price of a linear position: equity is zero.
 
@@ -223,6 +256,7 @@ def zero_equity_price_linear(equity_at_ep: Num, side: Num, q: Num, ep: Num) -> N
     return ep - side * equity_at_ep / q
 
 
+@exact_args
 def zero_equity_price_inverse(equity_at_ep: Num, side: Num, n: Num, ep: Num) -> Num:
     """Rule: LIQ-BP-01. Bankruptcy price of an inverse position (coin equity ``E`` at ``EP``).
 
@@ -236,6 +270,7 @@ def zero_equity_price_inverse(equity_at_ep: Num, side: Num, n: Num, ep: Num) -> 
 # --------------------------------------------------------------------------------------
 
 
+@exact_args
 def bybit_linear_isolated_lp(
     side: Num, q: Num, ep: Num, leverage: Num, mmr: Num, deduction: Num, extra: Num
 ) -> Num:
@@ -253,11 +288,13 @@ def bybit_linear_isolated_lp(
     return ep - side * (im - mm) / q - side * extra / q
 
 
+@exact_args
 def bybit_bp_linear(side: Num, ep: Num, leverage: Num) -> Num:
     """Rule: LIQ-BYB-02. Bybit USDT bankruptcy price :math:`EP (1 - s/L)` (``IMR = 1/L``)."""
     return ep * (1 - side / leverage)
 
 
+@exact_args
 def bybit_bp_inverse(side: Num, ep: Num, leverage: Num) -> Num:
     """Rule: LIQ-BYB-03. Bybit inverse bankruptcy price :math:`EP\\,L/(L + s)`.
 
@@ -266,6 +303,7 @@ def bybit_bp_inverse(side: Num, ep: Num, leverage: Num) -> Num:
     return ep * leverage / (leverage + side)
 
 
+@exact_args
 def bybit_inverse_cross_bp(side: Num, q: Num, ep: Num, balance: Num, order_margin: Num, taker: Num) -> Num:
     """Rule: LIQ-BYB-04. Bybit inverse cross bankruptcy price with the fee to close.
 
@@ -276,6 +314,7 @@ def bybit_inverse_cross_bp(side: Num, q: Num, ep: Num, balance: Num, order_margi
     return (1 + side * taker) * q / (q / ep + side * (balance - order_margin))
 
 
+@exact_args
 def bybit_inverse_cross_lp(
     side: Num, q: Num, ep: Num, balance: Num, order_margin: Num, mmr: Num, taker: Num, bp: Num
 ) -> Num:
@@ -290,16 +329,19 @@ def bybit_inverse_cross_lp(
     return side * q / (balance - order_margin + side * q / ep - q * mmr / ep - q * taker / bp)
 
 
+@exact_args
 def bybit_close_fee_linear(q: Num, bp: Num, taker: Num) -> Num:
     """Rule: LIQ-BYB-05. Fee to close at the bankruptcy price, linear: :math:`Q\\,BP\\,f`."""
     return q * bp * taker
 
 
+@exact_args
 def bybit_close_fee_inverse(q: Num, bp: Num, taker: Num) -> Num:
     """Rule: LIQ-BYB-05. Fee to close at the bankruptcy price, inverse (coin): :math:`Q f / BP`."""
     return q * taker / bp
 
 
+@exact_args
 def bybit_uta_inverse_isolated_lp(
     side: Num, q: Num, ep: Num, leverage: Num, mmr: Num, deduction: Num, extra: Num, taker: Num
 ) -> Num:
@@ -321,6 +363,7 @@ def bybit_uta_inverse_isolated_lp(
 # --------------------------------------------------------------------------------------
 
 
+@exact_args
 def okx_isolated_linear_lp(side: Num, q: Num, ep: Num, margin: Num, mmr: Num, fee: Num) -> Num:
     """Rule: LIQ-OKX-01. OKX isolated USDT-margined LP including the taker fee term.
 
@@ -331,6 +374,7 @@ def okx_isolated_linear_lp(side: Num, q: Num, ep: Num, margin: Num, mmr: Num, fe
     return (ep * q - side * margin) / (q * (1 - side * (mmr + fee)))
 
 
+@exact_args
 def okx_margin_ratio(margin: Num, upl: Num, notional: Num, mmr: Num, fee: Num) -> Num:
     """Rule: LIQ-OKX-02. Current OKX isolated margin ratio; liquidation when it is <= 1.
 
@@ -339,6 +383,7 @@ def okx_margin_ratio(margin: Num, upl: Num, notional: Num, mmr: Num, fee: Num) -
     return (margin + upl) / (notional * (mmr + fee))
 
 
+@exact_args
 def okx_margin_ratio_2020(margin: Num, upl: Num, position_value: Num) -> Num:
     """Rule: LIQ-OKX-02. 2020 OKEx isolated margin ratio :math:`(m + UPL)/PV`.
 
@@ -352,6 +397,7 @@ def okx_margin_ratio_2020(margin: Num, upl: Num, position_value: Num) -> Num:
 # --------------------------------------------------------------------------------------
 
 
+@exact_args
 def hyperliquid_lp(side: Num, q: Num, price: Num, margin_available: Num, l_rate: Num) -> Num:
     """Rule: LIQ-HL-01. Hyperliquid's liquidation price as documented.
 
@@ -369,6 +415,7 @@ def hyperliquid_lp(side: Num, q: Num, price: Num, margin_available: Num, l_rate:
 # --------------------------------------------------------------------------------------
 
 
+@exact_args
 def bitmex_bankruptcy(side: Num, ep: Num, leverage: Num, taker: Num) -> Num:
     """Rule: LIQ-BMX-01 (unverified, support-derived). :math:`BP = EP/(1 + s\\,IM)` with
     :math:`IM = 1/L - 2 f_{taker}`.
@@ -377,6 +424,7 @@ def bitmex_bankruptcy(side: Num, ep: Num, leverage: Num, taker: Num) -> Num:
     return ep / (1 + side * im)
 
 
+@exact_args
 def bitmex_liquidation(side: Num, ep: Num, leverage: Num, taker: Num, mm_rate: Num, funding: Num) -> Num:
     """Rule: LIQ-BMX-01 (unverified). Long :math:`BP + EP(MM + F)`, short :math:`BP - EP(MM - F)`:
     :math:`LP = BP + EP (s\\,MM + F)` with :math:`MM = mm + f_{taker}`.
@@ -385,6 +433,7 @@ def bitmex_liquidation(side: Num, ep: Num, leverage: Num, taker: Num, mm_rate: N
     return bitmex_bankruptcy(side, ep, leverage, taker) + ep * (side * mm + funding)
 
 
+@exact_args
 def btcmex_lp(side: Num, ep: Num, leverage: Num, mmr: Num) -> Num:
     """Rule: LIQ-BMX-02. BTCMEX (BitMEX-style inverse) isolated LP, MM at entry value.
 
