@@ -332,6 +332,8 @@ def _decimals(profile: Profile, unit: str) -> int:
 def _amount(v: Any, unit: str, decimals: int, field: str) -> int:
     if not isinstance(v, str):
         raise _FieldError(field, f"expected {unit} as a decimal string, got {_describe(v)}")
+    if unit != "rate" and "%" in v:
+        raise _FieldError(field, f"a percentage is only allowed for rates, got {v!r} for a {unit}")
     try:
         return parse_units(v, decimals)
     except ValueError as exc:
