@@ -44,14 +44,14 @@ def test_hand_computed_index_with_outlier_and_stale_feed() -> None:
 @pytest.mark.rule("PRC-IDX-01")
 def test_weights_renormalise_and_rounding_is_named() -> None:
     sources = [src(10000, 1), src(10001, 1)]  # mean 10000.5
-    assert compute_index(sources, 100, GUARD).price == 10000  # type: ignore[union-attr]
+    assert compute_index(sources, 100, GUARD).price == 10000
     up = WeightedMedianGuard(rounding=Rounding.HALF_UP)
-    assert compute_index(sources, 100, up).price == 10001  # type: ignore[union-attr]
+    assert compute_index(sources, 100, up).price == 10001
     # Weights as rates (0.25 / 0.75) give the same result as 1 / 3.
     rates = [src(10000, 25_000_000), src(10400, 75_000_000)]
     ints = [src(10000, 1), src(10400, 3)]
     assert compute_index(rates, 100, GUARD) == compute_index(ints, 100, GUARD)
-    assert compute_index(ints, 100, GUARD).price == 10300  # type: ignore[union-attr]
+    assert compute_index(ints, 100, GUARD).price == 10300
 
 
 @pytest.mark.rule("PRC-IDX-02")
@@ -75,7 +75,7 @@ def test_outlier_threshold_is_strict_and_exact() -> None:
 @pytest.mark.rule("PRC-IDX-03")
 def test_stale_boundary_and_no_index() -> None:
     # Exactly 10 s old is still fresh; 11 s is stale.
-    assert compute_index([src(10000, 1, updated_at=90)], 100, GUARD).price == 10000  # type: ignore[union-attr]
+    assert compute_index([src(10000, 1, updated_at=90)], 100, GUARD).price == 10000
     got = compute_index([src(10000, 1, updated_at=89), src(10100, 0)], 100, GUARD)
     assert got == NoIndex(reason="every constituent is stale or has weight 0", stale=(0,))
     assert isinstance(compute_index([], 100, GUARD), NoIndex)
