@@ -62,8 +62,16 @@ def near(x: Fraction, text: str) -> bool:
 # --------------------------------------------------------------------------------------
 
 BIN01 = {
-    "wb": D("1535443.01"), "q": D("109.488"), "ep": D("32481.98"), "mmr": D("0.025"), "cum": D(16300),
-    "eth_q": D("3683.979"), "eth_ep": D("1456.84"), "eth_mp": D("1335.18"), "eth_mmr": D("0.10"), "eth_cum": D(135365),
+    "wb": D("1535443.01"),
+    "q": D("109.488"),
+    "ep": D("32481.98"),
+    "mmr": D("0.025"),
+    "cum": D(16300),
+    "eth_q": D("3683.979"),
+    "eth_ep": D("1456.84"),
+    "eth_mp": D("1335.18"),
+    "eth_mmr": D("0.10"),
+    "eth_cum": D(135365),
 }
 
 
@@ -89,11 +97,23 @@ def test_bin_lp_01_cross_multi_symbol() -> None:
     assert at(lp, 2, Rounding.HALF_UP) == D("26316.89")
     assert at(lp, 2, Rounding.FLOOR) == D("26316.89")
     # the same position in the hedge LONG slot gives the same LP (reference sec 10)
-    assert binance_lp1(c["wb"], tmm1, upnl1, long=BinanceLeg(q=c["q"], ep=c["ep"], mmr=c["mmr"], cum=c["cum"])) == lp
+    assert (
+        binance_lp1(c["wb"], tmm1, upnl1, long=BinanceLeg(q=c["q"], ep=c["ep"], mmr=c["mmr"], cum=c["cum"]))
+        == lp
+    )
     # tier check: notional at LP is ~2,881,384, inside the 1M-10M bracket (2.5% / 16,300)
     assert D(1_000_000) <= c["q"] * lp < D(10_000_000)
-    gap = equity_minus_mm_at(lp, wb=c["wb"], tmm_other=tmm1, upnl_other=upnl1, side=1, q=c["q"], ep=c["ep"],
-                             rate=c["mmr"], cum=c["cum"])
+    gap = equity_minus_mm_at(
+        lp,
+        wb=c["wb"],
+        tmm_other=tmm1,
+        upnl_other=upnl1,
+        side=1,
+        q=c["q"],
+        ep=c["ep"],
+        rate=c["mmr"],
+        cum=c["cum"],
+    )
     assert gap == 0
 
 
@@ -150,8 +170,12 @@ def test_bin_lp_03_short() -> None:
     assert near(lp, "11383.994024")
     assert at(lp, 2, Rounding.HALF_UP) == D("11383.99")
     # BIN-LP-03 in the hedge SHORT slot
-    assert binance_lp1(D("10.72"), D("1.3"), D("0.47"),
-                       short=BinanceLeg(q=D("0.005"), ep=D("9451.53"), mmr=D("0.004"))) == lp
+    assert (
+        binance_lp1(
+            D("10.72"), D("1.3"), D("0.47"), short=BinanceLeg(q=D("0.005"), ep=D("9451.53"), mmr=D("0.004"))
+        )
+        == lp
+    )
 
 
 @pytest.mark.rule("LIQ-BIN-02", "LIQ-RND-01")
@@ -181,8 +205,12 @@ def test_binance_coinm_equity_equals_mm() -> None:
     n, ep, mmr = D(10_000), D(25_000), D("0.004")
     assert mm_tier(n / ep, mmr, 0) == D("0.0016")
     lp = binance_coinm_lp(D("0.05"), 0, 0, 1, n, ep, mmr, 0)
-    assert equity_minus_mm_at_inverse(lp, wb=D("0.05"), tmm_other=0, upnl_other=0, side=1, n=n, ep=ep,
-                                      rate=mmr, cum=0) == 0
+    assert (
+        equity_minus_mm_at_inverse(
+            lp, wb=D("0.05"), tmm_other=0, upnl_other=0, side=1, n=n, ep=ep, rate=mmr, cum=0
+        )
+        == 0
+    )
     assert 0 < lp < ep
 
 
@@ -235,7 +263,11 @@ def test_byb_oc_01_order_cost() -> None:
     """
     bp = bybit_bp_linear(1, 8000, 50)
     assert bp == 7840
-    im, open_fee, close_fee = D(8000) / 50, D(8000) * D("0.00075"), bybit_close_fee_linear(1, bp, D("0.00075"))
+    im, open_fee, close_fee = (
+        D(8000) / 50,
+        D(8000) * D("0.00075"),
+        bybit_close_fee_linear(1, bp, D("0.00075")),
+    )
     assert (im, open_fee, close_fee) == (160, 6, D("5.88")) and im + open_fee + close_fee == D("171.88")
     bp2 = bybit_bp_linear(1, 50000, 10)
     fee2 = bybit_close_fee_linear(1, bp2, D("0.00055"))
@@ -385,7 +417,9 @@ def test_equity_equals_mm_symbolically() -> None:
     wb, tmm, up, q, ep, r, cum = z3.Reals("wb tmm up q ep r cum")
     for side in (1, -1):
         lp = binance_lp_one_way(wb, tmm, up, side, q, ep, r, cum)
-        gap = equity_minus_mm_at(lp, wb=wb, tmm_other=tmm, upnl_other=up, side=side, q=q, ep=ep, rate=r, cum=cum)
+        gap = equity_minus_mm_at(
+            lp, wb=wb, tmm_other=tmm, upnl_other=up, side=side, q=q, ep=ep, rate=r, cum=cum
+        )
         s = z3.Solver()
         s.add(q > 0, r >= 0, r < 1, gap != 0)
         assert s.check() == z3.unsat
@@ -394,6 +428,7 @@ def test_equity_equals_mm_symbolically() -> None:
 rates = st.fractions(min_value=D(1, 10**4), max_value=D(1, 5), max_denominator=10**4)
 
 
+@pytest.mark.rule("LIQ-EQ-01", "LIQ-ORD-01", "LIQ-BP-01", "LIQ-BIN-02")
 @settings(max_examples=300, deadline=None)
 @given(
     side=st.sampled_from([1, -1]),
@@ -406,8 +441,17 @@ rates = st.fractions(min_value=D(1, 10**4), max_value=D(1, 5), max_denominator=1
     up=st.fractions(min_value=D(-(10**5)), max_value=D(10**5), max_denominator=100),
     extra=st.fractions(min_value=0, max_value=D(10**5), max_denominator=100),
 )
-def test_lp_property(side: int, q: Fraction, ep: Fraction, lev: int, mmr: Fraction, cum_share: Fraction,
-                     tmm: Fraction, up: Fraction, extra: Fraction) -> None:
+def test_lp_property(
+    side: int,
+    q: Fraction,
+    ep: Fraction,
+    lev: int,
+    mmr: Fraction,
+    cum_share: Fraction,
+    tmm: Fraction,
+    up: Fraction,
+    extra: Fraction,
+) -> None:
     """LIQ-EQ-01 on random inputs (exact Fractions): equity minus MM at the exact LP is exactly
     zero, cross or isolated. LIQ-ORD-01: for an isolated position whose margin (IM = Q·EP/L)
     exceeds its MM at entry and whose MM is positive at the BP, BP < LP < EP (long) and
@@ -415,7 +459,10 @@ def test_lp_property(side: int, q: Fraction, ep: Fraction, lev: int, mmr: Fracti
     cum = cum_share * q * ep * mmr  # deduction below the entry-value MM
     wb = q * ep / lev + extra
     lp = binance_lp_one_way(wb, tmm, up, side, q, ep, mmr, cum)
-    assert equity_minus_mm_at(lp, wb=wb, tmm_other=tmm, upnl_other=up, side=side, q=q, ep=ep, rate=mmr, cum=cum) == 0
+    assert (
+        equity_minus_mm_at(lp, wb=wb, tmm_other=tmm, upnl_other=up, side=side, q=q, ep=ep, rate=mmr, cum=cum)
+        == 0
+    )
     # isolated: WB = IM, no other positions
     im = q * ep / lev
     assume(im > mm_tier(q * ep, mmr, cum))
@@ -423,5 +470,8 @@ def test_lp_property(side: int, q: Fraction, ep: Fraction, lev: int, mmr: Fracti
     bp_iso = zero_equity_price_linear(im, side, q, ep)
     assume(mm_tier(q * bp_iso, mmr, cum) > 0)
     assert lp_strictly_before_bp(side, lp_iso, bp_iso, ep)
-    assert binance_lp1_terms(im, 0, 0, BinanceLeg(q=q, ep=ep, mmr=0, cum=0, side=side))[0] / (
-        binance_lp1_terms(im, 0, 0, BinanceLeg(q=q, ep=ep, mmr=0, cum=0, side=side))[1]) == bp_iso
+    assert (
+        binance_lp1_terms(im, 0, 0, BinanceLeg(q=q, ep=ep, mmr=0, cum=0, side=side))[0]
+        / (binance_lp1_terms(im, 0, 0, BinanceLeg(q=q, ep=ep, mmr=0, cum=0, side=side))[1])
+        == bp_iso
+    )
