@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import attrs
-from perpspec.numeric import Rounding, Term, div_round, max_, round_fraction
+from perpspec.funding import premium_index as funding_premium_index
+from perpspec.numeric import Rounding, Term, div_round, round_fraction
 from perpspec.profile import ContractKind
 from perpspec.quantities import Price, Size
 from perpspec.units import RATE_ONE
@@ -198,9 +199,11 @@ def premium_index(
     with ``B``/``A`` the impact bid/ask and ``I`` the index (or oracle), all in price
     units, ``I > 0``. Rounded toward zero (``rounding``) so the premium is never overstated.
     The caller decides what a missing impact price means (dYdX: premium 0).
+
+    One definition: this is the funding module's general premium (FND-PRM-01) with the
+    index as both reference and denominator; the formula is written there once.
     """
-    num = max_(0, impact_bid - index) - max_(0, index - impact_ask)
-    return div_round(num * RATE_ONE, index, rounding)
+    return funding_premium_index(impact_bid, impact_ask, index, index, rounding, RATE_ONE)
 
 
 __all__ = [
