@@ -259,3 +259,17 @@ def test_ema_converges_to_a_constant_input() -> None:
     for t in range(1, 3001):
         e = ema_update(e, t, 1000)
     assert ema_value(e) == 1000
+
+
+@pytest.mark.rule("PRC-MRK-01", "PRC-MRK-03")
+def test_median3_on_z3_terms_lies_between_min_and_max() -> None:
+    """The same median3 runs on Z3 terms: no a, b, c put it outside [min, max]."""
+    import z3
+
+    a, b, c = z3.Ints("a b c")
+    m = median3(a, b, c)
+    lo = z3.If(a <= b, z3.If(a <= c, a, c), z3.If(b <= c, b, c))
+    hi = z3.If(a >= b, z3.If(a >= c, a, c), z3.If(b >= c, b, c))
+    solver = z3.Solver()
+    solver.add(z3.Or(m < lo, m > hi, z3.And(m != a, m != b, m != c)))
+    assert solver.check() == z3.unsat
