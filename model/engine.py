@@ -161,19 +161,16 @@ def _slots_for_setting(acct: Account) -> tuple[str, ...]:
 def _max_leverage(spec: MarketSpec, pos: Position, price: int | None, ex: Exchange) -> int | None:
     """Rule: ENG-LEV-01. The highest leverage the market's margin model allows for ``pos``.
 
-    A margin model may define ``max_leverage(PositionRisk) -> int`` (tiered models: the
-    tier of the position's notional); a flat model allows ``floor(1 / imr)``; a model with
-    neither sets no maximum.
+    A margin model may define ``max_leverage(notional) -> int`` (tiered models: the tier of
+    the position's notional at the valuation price, 0 when flat); a flat model allows
+    ``floor(1 / imr)``; a model with neither sets no maximum.
     """
     margin = spec.margin
     fn = getattr(margin, "max_leverage", None)
     if callable(fn):
-        n = (
-            0
-            if price is None
-            else notional(abs(pos.size), price, spec, ex.profile.scales, accounting_of(ex.profile))
-        )
-        return int(fn(PositionRisk(size=abs(pos.size), notional=n, leverage=None)))
+        acc = accounting_of(ex.profile)
+        n = 0 if price is None else notional(abs(pos.size), price, spec, ex.profile.scales, acc)
+        return int(fn(n))
     imr = getattr(margin, "imr", None)
     if isinstance(imr, int) and imr > 0:
         return int(div_floor(RATE_ONE, imr))

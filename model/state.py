@@ -134,4 +134,87 @@ def replace_in(mapping: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[s
     return out
 
 
-__all__ = ["SHARED", "Exchange", "FundingState", "InsuranceFund", "Market", "initial_exchange", "replace_in"]
+__all__ = [
+    "SHARED",
+    "Exchange",
+    "FundingState",
+    "InsuranceFund",
+    "Market",
+    "initial_exchange",
+    "invariant_violations",
+    "replace_in",
+]
+
+
+def invariant_violations(ex: Exchange, rounding_allowance: int | None = None) -> list[str]:
+    """Rules: INV-01, INV-02, INV-03, INV-04, INV-07. The invariants that one state must satisfy.
+
+    Returns one message per violation (empty when all hold). ``rounding_allowance`` is the
+    ``k`` of INV-04 (number of realizing fill sides so far); ``None`` checks only the upper
+    bound (traders never gain from rounding).
+    """
+    from perpspec.position import accounting_of, unrealized_pnl
+
+    out: list[str] = []
+    profile = ex.profile
+    # INV-01
+    held = sum(a.collateral for a in ex.accounts.values())
+    held += sum(p.isolated_margin for a in ex.accounts.values() for p in a.positions.values())
+    held += ex.insurance.total() + ex.fee_pool + sum(ex.dust.values())
+    realized = sum(m.realized_pnl for m in ex.markets.values())
+    if held != ex.net_deposits + realized:
+        out.append(f"INV-01: funds held {held} != net deposits {ex.net_deposits} + realized PnL {realized}")
+    # INV-02
+    longs: dict[str, int] = {s: 0 for s in ex.markets}
+    shorts: dict[str, int] = {s: 0 for s in ex.markets}
+    for a in ex.accounts.values():
+        for (sym, _slot), p in a.positions.items():
+            longs[sym] += max(p.size, 0)
+            shorts[sym] += max(-p.size, 0)
+    for sym, m in ex.markets.items():
+        if not (m.oi_long == m.oi_short == longs[sym] == shorts[sym]):
+            out.append(
+                f"INV-02: {sym} oi_long {m.oi_long}, oi_short {m.oi_short}, "
+                f"sum of longs {longs[sym]}, sum of shorts {shorts[sym]}"
+            )
+    # INV-03
+    for aid, a in ex.accounts.items():
+        rec = ex.bad_debt.get(aid)
+        if a.collateral < 0 and rec != -a.collateral:
+            out.append(f"INV-03: {aid} has collateral {a.collateral} but bad-debt record {rec}")
+        if a.collateral >= 0 and rec is not None:
+            out.append(f"INV-03: {aid} has collateral {a.collateral} and a stale bad-debt record {rec}")
+    for aid in ex.bad_debt:
+        if aid not in ex.accounts:
+            out.append(f"INV-03: bad-debt record of unknown account {aid}")
+    # INV-04
+    acc = accounting_of(profile)
+    for sym, m in ex.markets.items():
+        price = m.valuation_price()
+        if price is None:
+            continue
+        spec = profile.markets[sym]
+        n = 0
+        total = m.realized_pnl
+        for a in ex.accounts.values():
+            for (s, _slot), p in a.positions.items():
+                if s == sym and p.size != 0:
+                    n += 1
+                    total += unrealized_pnl(p, price, spec, profile.scales, acc)
+        if total > 0:
+            out.append(f"INV-04: {sym} traders gained {total} from rounding (realized + uPnL at {price})")
+        if rounding_allowance is not None and total < -(rounding_allowance + n):
+            out.append(f"INV-04: {sym} rounding loss {-total} exceeds the bound {rounding_allowance + n}")
+    # INV-07
+    for aid, a in ex.accounts.items():
+        for (sym, slot), p in a.positions.items():
+            if (slot == "BOTH") == a.hedge_mode:
+                mode = "hedge" if a.hedge_mode else "one-way"
+                out.append(f"INV-07: {aid} holds slot {slot} in {mode} mode")
+            if (slot == "LONG" and p.size < 0) or (slot == "SHORT" and p.size > 0):
+                out.append(f"INV-07: {aid} {sym} {slot} slot holds size {p.size}")
+            if p.size == 0 and p.entry_value != 0:
+                out.append(f"INV-07: {aid} {sym}/{slot} is flat with entry value {p.entry_value}")
+            if p.isolated_margin < 0 or (not p.isolated and p.isolated_margin != 0):
+                out.append(f"INV-07: {aid} {sym}/{slot} isolated margin {p.isolated_margin}")
+    return out
