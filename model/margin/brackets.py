@@ -89,8 +89,8 @@ class BinanceBrackets:
                 out.append(
                     (
                         f"{at}.cum",
-                        f"published cum {b.cum} (money units) does not match the recurrence "
-                        f"cum_n = floor_n*(mmr_n - mmr_(n-1)) + cum_(n-1) = {want} (money units)",
+                        f"published cum does not match the recurrence cum_n = floor_n*(mmr_n - mmr_(n-1)) "
+                        f"+ cum_(n-1): got {b.cum}, expected {want} (in money units, 10^-money_decimals)",
                     )
                 )
         return out

@@ -68,6 +68,6 @@ def check_floors(floors: Sequence[int], what: str = "floor") -> list[tuple[int, 
     for k in range(1, len(floors)):
         if floors[k] <= floors[k - 1]:
             out.append(
-                (k, f"{what}s must be strictly increasing: {floors[k]} follows {floors[k - 1]} (units)")
+                (k, f"{what}s must be strictly increasing: this row's {what} is not above the previous row's")
             )
     return out

@@ -232,6 +232,8 @@ def _first_error(exc: BaseException) -> tuple[str, str]:
         exc = inner
     if isinstance(exc, cattrs.errors.ForbiddenExtraKeysError):
         keys = ", ".join(sorted(exc.extra_fields))
+        if len(exc.extra_fields) == 1:  # point at the key's own line, not its table's
+            return _join(path, keys), f"unknown key(s): {keys}"
         return path, f"unknown key(s): {keys}"
     if isinstance(exc, KeyError):
         return path, f"missing required key {exc}"
