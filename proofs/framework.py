@@ -12,7 +12,8 @@ goal: ``unsat`` means the goal holds for every input in the bounds (``proved``);
 gives a ``counterexample`` whose model values are reported as exact decimal strings
 (:func:`perpspec.units.format_units`); ``unknown`` (solver timeout or incompleteness) is
 reported as ``unknown``. A proof that cannot even be built (the model function raised,
-e.g. a Python ``if`` on a Z3 term) is an ``error``.
+e.g. a Python ``if`` on a Z3 term) is an ``error``; a subject that gives the proof nothing
+to check (e.g. a table that states no max leverage) is ``n/a``.
 
 Results are data (:class:`ProofResult`); :mod:`perpspec.proofs.runner` prints and writes
 them. One result per (proof, subject): a margin proof runs once per bundled profile and
@@ -24,13 +25,14 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any, Literal
 
 import attrs
 import z3
-from perpspec.units import format_units
+from perpspec.units import format_fraction, format_units
 
-Status = Literal["proved", "counterexample", "unknown", "error"]
+Status = Literal["proved", "counterexample", "unknown", "error", "n/a"]
 
 #: Statuses that make ``perpspec prove`` fail (exit code 1). ``unknown`` is reported, not a failure.
 FAILING: tuple[Status, ...] = ("counterexample", "error")
@@ -181,17 +183,25 @@ def all_proofs() -> list[ProofSpec]:
     return sorted(REGISTRY.values(), key=lambda s: s.id)
 
 
-def _value(model: z3.ModelRef, term: Any) -> int | None:
+def render(model: z3.ModelRef, term: Any, decimals: int) -> str:
+    """A term's value in a counterexample: integers of ``10^-decimals`` units as exact decimals;
+    ``decimals < 0`` marks a real-valued term (shown as an exact fraction or decimal)."""
     if isinstance(term, bool):
-        return int(term)
+        return str(term).lower()
     if isinstance(term, int):
-        return term
+        return format_units(term, max(decimals, 0))
     v = model.eval(term, model_completion=True)
     if z3.is_int_value(v):
-        return int(v.as_long())
+        return format_units(int(v.as_long()), max(decimals, 0))
+    if z3.is_rational_value(v):
+        frac = Fraction(int(v.numerator_as_long()), int(v.denominator_as_long()))
+        text = format_fraction(frac)
+        return text if not text.endswith("...") else f"{frac.numerator}/{frac.denominator}"
     if z3.is_true(v) or z3.is_false(v):
-        return int(z3.is_true(v))
-    return None
+        return str(z3.is_true(v)).lower()
+    if z3.is_algebraic_value(v):
+        return f"{v.as_decimal(12)} (algebraic)"
+    return str(v)
 
 
 def check_claim(claim: Claim, timeout_s: int) -> tuple[Status, dict[str, str], str]:
@@ -209,8 +219,7 @@ def check_claim(claim: Claim, timeout_s: int) -> tuple[Status, dict[str, str], s
         model = solver.model()
         values: dict[str, str] = {}
         for name, (term, decimals) in claim.show.items():
-            v = _value(model, term)
-            values[name] = "?" if v is None else format_units(v, decimals)
+            values[name] = render(model, term, decimals)
         return "counterexample", values, ""
     return "unknown", {}, str(solver.reason_unknown())
 
@@ -241,6 +250,9 @@ def run_proof(spec: ProofSpec, subject: Subject, timeout_s: int | None = None) -
             reason=f"building the proof failed: {type(exc).__name__}: {exc}", time_ms=elapsed(),
         )
     bounds = f"{spec.bounds}; {ob.bounds}" if ob.bounds else spec.bounds
+    if not ob.claims:
+        return ProofResult(**base, status="n/a", bounds=bounds, claims=0,
+                           reason="nothing to check for this subject (see bounds)", time_ms=elapsed())
     unknown: tuple[str, str] | None = None
     for claim in ob.claims:
         try:

@@ -3,7 +3,8 @@
 Exit code: 1 if any proof has a ``counterexample`` or could not be built (``error``);
 0 otherwise. A solver ``unknown`` (timeout) is reported in the table and the JSON but is
 not a failure: it says "not proved within the bounds and time", never "false", and a slow
-machine must not turn CI red. Raise ``--timeout`` to retry it.
+machine must not turn CI red. Raise ``--timeout`` to retry it. ``n/a`` (the subject gives
+the proof nothing to check) is not a failure either.
 
 The JSON file is deterministic (sorted keys, results in proof then subject order) except
 for the run times, which are kept apart in ``run_times_ms`` so that two runs can be diffed
@@ -25,7 +26,10 @@ from rich.table import Table
 
 SCHEMA_VERSION = 1
 
-_STYLE = {"proved": "green", "counterexample": "bold red", "unknown": "yellow", "error": "bold red"}
+_STYLE = {
+    "proved": "green", "counterexample": "bold red", "unknown": "yellow", "error": "bold red", "n/a": "dim",
+}
+_ORDER = ("proved", "counterexample", "unknown", "error", "n/a")
 
 
 def result_key(r: ProofResult) -> str:
@@ -52,7 +56,7 @@ def to_json(
         "tool": "perpspec prove",
         "timeout_s": timeout,
         "only": only,
-        "summary": {k: summary.get(k, 0) for k in ("proved", "counterexample", "unknown", "error")},
+        "summary": {k: summary.get(k, 0) for k in _ORDER},
         "ok": not any(r.failed for r in results),
         "proofs": catalog(specs),
         "results": [r.as_dict() for r in results],
@@ -93,7 +97,7 @@ def run_proofs(json_out: Path | None, only: str | None, timeout: int, fast_only:
     console = Console()
     print_table(results, console)
     counts = Counter(r.status for r in results)
-    console.print(", ".join(f"{counts[k]} {k}" for k in ("proved", "counterexample", "unknown", "error")))
+    console.print(", ".join(f"{counts[k]} {k}" for k in _ORDER))
     if json_out is not None:
         try:
             json_out.parent.mkdir(parents=True, exist_ok=True)

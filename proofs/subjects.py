@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 from perpspec.margin import LinearTier
+from perpspec.profile import ContractKind
 from perpspec.proofs.framework import Subject
 from perpspec.traceability import ID
 
@@ -33,6 +34,10 @@ class MarginSubject:
     money_decimals: int
     size_decimals: int
     price_decimals: int
+    #: the market's contract kind, tick (price units) and the profile's [liquidation] variant
+    contract: ContractKind = ContractKind.LINEAR
+    tick: int = 1
+    liquidation: Any = None
 
     def tiers(self) -> tuple[LinearTier, ...]:
         """The model's exact schedule, or one unbounded piece for an untiered (flat) model."""
@@ -54,10 +59,21 @@ def cited_rules(obj: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def margin_subject(profile: str, market: str, model: Any, money_decimals: int = 8,
-                   size_decimals: int = 0, price_decimals: int = 0) -> Subject:
+def margin_subject(
+    profile: str,
+    market: str,
+    model: Any,
+    money_decimals: int = 8,
+    size_decimals: int = 0,
+    price_decimals: int = 0,
+    contract: ContractKind = ContractKind.LINEAR,
+    tick: int = 1,
+    liquidation: Any = None,
+) -> Subject:
     """A subject for one margin model (also used by tests with a hand-built table)."""
-    value = MarginSubject(profile, market, model, money_decimals, size_decimals, price_decimals)
+    value = MarginSubject(
+        profile, market, model, money_decimals, size_decimals, price_decimals, contract, tick, liquidation
+    )
     return Subject(f"{profile}/{market}", value, profile, market, rules=cited_rules(model))
 
 
@@ -76,10 +92,11 @@ def margin_subjects(accept: Callable[[Any], bool]) -> Callable[[], list[Subject]
                 continue
             sc = prof.scales
             for sym in sorted(prof.markets):
-                model = prof.markets[sym].margin
-                if accept(model):
-                    out.append(margin_subject(name, sym, model, sc.money_decimals, sc.size_decimals,
-                                              sc.price_decimals))
+                spec = prof.markets[sym]
+                if accept(spec.margin):
+                    out.append(margin_subject(name, sym, spec.margin, sc.money_decimals, sc.size_decimals,
+                                              sc.price_decimals, spec.contract, spec.tick,
+                                              prof.mechanism("liquidation")))
         return out
 
     return enumerate_subjects

@@ -177,3 +177,34 @@ def test_cli_prove_only_fast_id() -> None:
 def test_cli_prove_unknown_id_is_input_error() -> None:
     result = CliRunner().invoke(app, ["prove", "--only", "NO-SUCH-PROOF"])
     assert result.exit_code == 2
+
+
+@pytest.mark.rule("LIQ-EQ-01", "LIQ-ORD-01", "LIQ-BIN-02", "LIQ-RND-01", "LIQ-TIER-01", "LIQ-BP-01")
+def test_liquidation_proofs_on_binance_2021() -> None:
+    from perpspec.liquidation.variants import BinanceClosedForm
+
+    sub = margin_subject("test", "BTCUSDT", binance_2021(), USDT, 3, 2, tick=10, liquidation=BinanceClosedForm())
+    eq = run_proof(REGISTRY["PRF-LIQ-01"], sub, 30)
+    assert eq.status == "proved" and eq.claims == 10 * 2 * 2  # tiers x sides x (exact, rounded)
+    assert "tick 0.1" in eq.bounds
+    order = run_proof(REGISTRY["PRF-LIQ-02"], sub, 30)
+    assert order.status == "proved" and order.claims == 10 * 2 * 10  # entry tier x side x LP tier
+
+
+@pytest.mark.rule("LIQ-ORD-01")
+def test_lp_after_entry_is_a_counterexample() -> None:
+    """125x allowed in a 1% MMR bracket: a position opened at 125x is liquidatable at entry."""
+    table = BinanceBrackets((Bracket(0, rate("0.4%"), 125), Bracket(usdt("50000"), rate("1%"), 125)))
+    r = run_proof(REGISTRY["PRF-LIQ-02"], margin_subject("test", "BAD", table, USDT), 30)
+    assert r.status == "counterexample"
+    assert "entry tier 1" in r.failed_claim
+    assert set(r.counterexample) == {"Q", "EP", "L", "LP", "BP"}
+
+
+def test_no_claims_is_not_applicable() -> None:
+    """A table that states no max leverage gives PRF-LIQ-02 nothing to check: n/a, not proved."""
+    from perpspec.margin.bybit import BybitProgressive, ProgressiveTier
+
+    table = BybitProgressive((ProgressiveTier(0, rate("0.5%")),))
+    r = run_proof(REGISTRY["PRF-LIQ-02"], margin_subject("test", "NOCAP", table, USDT), 30)
+    assert r.status == "n/a" and not r.failed
