@@ -183,7 +183,8 @@ def test_cli_prove_unknown_id_is_input_error() -> None:
 def test_liquidation_proofs_on_binance_2021() -> None:
     from perpspec.liquidation.variants import BinanceClosedForm
 
-    sub = margin_subject("test", "BTCUSDT", binance_2021(), USDT, 3, 2, tick=10, liquidation=BinanceClosedForm())
+    closed_form = BinanceClosedForm()
+    sub = margin_subject("test", "BTCUSDT", binance_2021(), USDT, 3, 2, tick=10, liquidation=closed_form)
     eq = run_proof(REGISTRY["PRF-LIQ-01"], sub, 30)
     assert eq.status == "proved" and eq.claims == 10 * 2 * 2  # tiers x sides x (exact, rounded)
     assert "tick 0.1" in eq.bounds
