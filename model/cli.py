@@ -76,6 +76,32 @@ def profiles() -> None:
     Console().print(table)
 
 
+@app.command()
+def replay(
+    log: Annotated[Path, typer.Argument(help="JSON Lines event log (spec/events.md)")],
+    profile: Annotated[str, typer.Option("--profile", "-p", help="bundled profile name or a .toml file")],
+    digests: Annotated[Path | None, typer.Option("--digests", help="write a state digest per event")] = None,
+    outputs: Annotated[Path | None, typer.Option("--outputs", help="write the outputs (JSON Lines)")] = None,
+) -> None:
+    """Replay an event log; stop at the first divergence from the expected outputs it carries."""
+    from perpspec.oracle.replay import run_replay
+
+    _guard(lambda: run_replay(log, profile, digests, outputs))
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str | None, typer.Argument(help="bundled scenario name or a file (.toml spec, .jsonl log)")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("perpspec-report"),
+) -> None:
+    """Run a scenario (default: the bundled volatile BTCUSDT day) and write a report."""
+    from perpspec.scenario import run_scenario_cli
+
+    _guard(lambda: run_scenario_cli(scenario, out))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,535 @@
+"""``perpspec replay``: apply a production event log and stop at the first divergence.
+
+The log is JSON Lines (spec/events.md). Besides events it may carry ``expect`` records: what
+the production engine itself reported after the event just before (balances, positions,
+funding payments, fills, a rejection). The replay applies every event with
+:func:`perpspec.engine.step`, checks each ``expect`` record against the model's state and
+outputs and stops at the first mismatch with a readable diff: the line, the field,
+expected vs got, the rule IDs involved and the state of the accounts touched (exit code 1).
+A clean replay prints a summary and exits 0; bad input exits 2 (file, line, field).
+
+``--digests FILE`` writes ``<line> <sha256>`` per event (rule EVT-DIG-01) so two
+implementations can bisect to the first differing step; ``--outputs FILE`` writes every
+output record (rule EVT-OUT-01). The same input gives byte-identical files.
+
+Rules: ORC-RPL-01 (replay order and exit codes), ORC-RPL-02 (expect records),
+ORC-RPL-03 (comparison and the divergence report), ORC-RPL-04 (digest and output files).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+import orjson
+from perpspec.engine import step
+from perpspec.errors import InputError, Place
+from perpspec.events import (
+    BadDebtOut,
+    Event,
+    FeeOut,
+    FillOut,
+    FundingPayment,
+    FundingRateOut,
+    Reject,
+    decode_line,
+    encode_output,
+)
+from perpspec.oracle.digest import digest
+from perpspec.profile import Profile
+from perpspec.profiles import load_profile
+from perpspec.state import Exchange, initial_exchange
+from perpspec.units import RATE_DECIMALS, format_fraction, format_units, parse_units
+from rich.console import Console
+
+#: Rules involved when an event of this kind diverges (besides any rejection's own rule).
+RULES_BY_KIND: Mapping[str, tuple[str, ...]] = {
+    "deposit": ("EVT-AMT-01",),
+    "withdraw": ("ENG-WDR-01", "ACC-WDR-01"),
+    "fill": ("EVT-TRD-01", "ENG-FILL-01", "FEE-MT-01", "PNL-RED-01", "ENG-IMR-01"),
+    "funding_settlement": ("ENG-FUND-01", "FND-PAY-01", "FND-SUM-01"),
+    "set_leverage": ("ENG-LEV-01", "ENG-LEV-02"),
+    "isolated_margin_transfer": ("ENG-ISO-01", "ENG-ISO-02"),
+}
+_UNSET = "<unset>"
+
+
+@attrs.frozen
+class Expect:
+    """Rule ORC-RPL-02: one decoded ``expect`` record (integers in model units).
+
+    ``reject`` is the expected rejection rule, ``None`` for "accepted", or
+    :data:`_UNSET` when the record does not say (then a rejection is a divergence too).
+    """
+
+    line: int
+    t: int | None
+    reject: str | None = _UNSET
+    balances: Mapping[str, int] = attrs.field(factory=dict)
+    positions: Mapping[tuple[str, str, str], int] = attrs.field(factory=dict)
+    funding: Mapping[str, int] = attrs.field(factory=dict)
+    funding_rate: int | None = None
+    fills: tuple[Mapping[str, Any], ...] | None = None
+
+
+@attrs.frozen
+class Divergence:
+    """Rule ORC-RPL-03: the first mismatch between the log's expectations and the model."""
+
+    line: int
+    event_line: int
+    event_kind: str
+    field: str
+    expected: str
+    got: str
+    rules: tuple[str, ...]
+    accounts: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    def render(self, file: str, ex: Exchange) -> str:
+        """The readable diff printed by ``perpspec replay``."""
+        lines = [
+            f"DIVERGENCE at {file}:{self.line} "
+            f"(expect record for the {self.event_kind} event at line {self.event_line})",
+            f"  field:    {self.field}",
+            f"  expected: {self.expected}",
+            f"  got:      {self.got}",
+            f"  rules:    {', '.join(self.rules) if self.rules else '-'}",
+        ]
+        if self.accounts:
+            lines.append("  accounts touched (model state after the event):")
+            lines += [f"    {row}" for aid in self.accounts for row in describe_account(ex, aid)]
+        if self.outputs:
+            lines.append("  model outputs of the event:")
+            lines += [f"    {o}" for o in self.outputs]
+        return "\n".join(lines)
+
+
+@attrs.frozen
+class ReplayResult:
+    """What a replay did: counts, rejections by rule, the final state, the first divergence."""
+
+    events: int
+    expects: int
+    rejections: Mapping[str, int]
+    by_kind: Mapping[str, int]
+    exchange: Exchange
+    divergence: Divergence | None
+
+
+def describe_account(ex: Exchange, aid: str) -> list[str]:
+    """One account's collateral, equity, margin and open positions as readable lines (exact decimals)."""
+    from perpspec.account import equity, requirement
+    from perpspec.position import accounting_of, entry_price
+
+    sc = ex.profile.scales
+    acct = ex.accounts.get(aid)
+    if acct is None:
+        return [f"{aid}: (no such account)"]
+    money = sc.money_decimals
+    head = f"{aid}: collateral {format_units(acct.collateral, money)}"
+    marks = ex.marks()
+    try:
+        req = requirement(acct, marks, ex.profile)
+        head += (
+            f", cross equity {format_units(equity(acct, marks, ex.profile), money)}"
+            f", IM {format_units(req.initial, money)}, MM {format_units(req.maintenance, money)}"
+        )
+    except (KeyError, ValueError):  # a market without any price yet: no valuation
+        pass
+    rows = [head]
+    for (sym, slot), p in sorted(acct.positions.items()):
+        if p.size == 0 and p.isolated_margin == 0:
+            continue
+        entry = ""
+        if p.size != 0:
+            ep = entry_price(p, ex.profile.market(sym), sc, accounting_of(ex.profile))
+            entry = f", entry price {format_fraction(ep / 10**sc.price_decimals, sc.price_decimals + 4)}"
+        rows.append(
+            f"  {sym}/{slot}: size {format_units(p.size, sc.size_decimals)}{entry}"
+            + (f", isolated margin {format_units(p.isolated_margin, money)}" if p.isolated else "")
+            + (f", leverage {p.leverage}" if p.leverage is not None else "")
+        )
+    bad = ex.bad_debt.get(aid)
+    if bad:
+        rows.append(f"  bad debt {format_units(bad, money)}")
+    return rows
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _is_expect(raw: bytes) -> bool:
+    return b'"expect"' in raw
+
+
+def _is_header(raw: bytes) -> bool:
+    return b'"scenario"' in raw
+
+
+def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expect:
+    """Rule ORC-RPL-02: decode an ``expect`` record strictly (file, line, field on error)."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(Place(file, lineno), f"not valid JSON: {exc}") from None
+    sc = profile.scales
+
+    def fail(field: str, msg: str) -> InputError:
+        return InputError(Place(file, lineno, field), msg)
+
+    def amount(v: Any, decimals: int, field: str) -> int:
+        if not isinstance(v, str):
+            raise fail(field, f"expected a decimal string, got {type(v).__name__} {v!r}")
+        try:
+            return parse_units(v, decimals)
+        except ValueError as exc:
+            raise fail(field, str(exc)) from None
+
+    def table(v: Any, field: str) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise fail(field, f"expected an object keyed by account, got {type(v).__name__}")
+        return v
+
+    allowed = {"v", "kind", "t", "reject", "balances", "positions", "funding", "funding_rate", "fills"}
+    for key in obj:
+        if key not in allowed:
+            raise fail(str(key), f"unknown field of an expect record; expected: {', '.join(sorted(allowed))}")
+    if obj.get("v") != 1 or type(obj.get("v")) is not int:
+        raise fail("v", f"expected the format version 1, got {obj.get('v')!r}")
+    t = obj.get("t")
+    if t is not None and type(t) is not int:
+        raise fail("t", f"expected an integer time in ms, got {t!r}")
+    reject: str | None = _UNSET
+    if "reject" in obj:
+        reject = obj["reject"]
+        if reject is not None and not isinstance(reject, str):
+            raise fail("reject", "expected a rule ID string or null")
+    balances = {
+        str(k): amount(v, sc.money_decimals, f"balances.{k}")
+        for k, v in table(obj.get("balances", {}), "balances").items()
+    }
+    positions: dict[tuple[str, str, str], int] = {}
+    for aid, pos in table(obj.get("positions", {}), "positions").items():
+        for key, v in table(pos, f"positions.{aid}").items():
+            sym, _, slot = str(key).partition("/")
+            positions[(str(aid), sym, slot or "BOTH")] = amount(v, sc.size_decimals, f"positions.{aid}.{key}")
+    funding = {
+        str(k): amount(v, sc.money_decimals, f"funding.{k}")
+        for k, v in table(obj.get("funding", {}), "funding").items()
+    }
+    rate = None
+    if obj.get("funding_rate") is not None:
+        rate = amount(obj["funding_rate"], RATE_DECIMALS, "funding_rate")
+    fills: tuple[Mapping[str, Any], ...] | None = None
+    if "fills" in obj:
+        if not isinstance(obj["fills"], list):
+            raise fail("fills", "expected a list of fills")
+        units = {
+            "qty": sc.size_decimals,
+            "price": sc.price_decimals,
+            "fee": sc.money_decimals,
+            "realized_pnl": sc.money_decimals,
+            "position": sc.size_decimals,
+        }
+        out = []
+        for i, f in enumerate(obj["fills"]):
+            if not isinstance(f, dict) or not isinstance(f.get("account"), str):
+                raise fail(f"fills[{i}].account", "each fill needs an 'account' string")
+            one: dict[str, Any] = {"account": f["account"]}
+            for key, v in f.items():
+                if key == "account":
+                    continue
+                if key not in units:
+                    raise fail(
+                        f"fills[{i}].{key}", f"unknown fill field; expected: account, {', '.join(units)}"
+                    )
+                one[key] = amount(v, units[key], f"fills[{i}].{key}")
+            out.append(one)
+        fills = tuple(out)
+    return Expect(lineno, t, reject, balances, positions, funding, rate, fills)
+
+
+def iter_log(path: Path, profile: Profile, progress: Any = None) -> Iterator[tuple[int, Event | Expect]]:
+    """Rule ORC-RPL-01: the log's events and expect records in order, with their line numbers.
+
+    Blank lines are skipped; a scenario header on line 1 (spec/events.md, "Scenario files")
+    is skipped; every other line is decoded strictly.
+    """
+    name = str(path)
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise InputError(Place(name), f"cannot read the event log: {exc.strerror}") from None
+    done = 0
+    with fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if progress is not None:
+                done += len(raw)
+                if lineno % 4096 == 0:
+                    progress(done)
+            if not raw.strip():
+                continue
+            if lineno == 1 and _is_header(raw):
+                head = _loads(raw, name, lineno)
+                if isinstance(head, dict) and head.get("kind") == "scenario":
+                    continue
+            if _is_expect(raw):
+                obj = _loads(raw, name, lineno)
+                if isinstance(obj, dict) and obj.get("kind") == "expect":
+                    yield lineno, decode_expect(raw, profile, name, lineno)
+                    continue
+            yield lineno, decode_line(raw, profile, name, lineno)
+    if progress is not None:
+        progress(done)
+
+
+def _loads(raw: bytes, file: str, lineno: int) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(Place(file, lineno), f"not valid JSON: {exc}") from None
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def _fmt(v: int | None, decimals: int) -> str:
+    return "null" if v is None else format_units(v, decimals)
+
+
+def check(exp: Expect, event_line: int, event: Event, ex: Exchange, outs: list[Any]) -> Divergence | None:
+    """Rule ORC-RPL-03: compare one expect record with the model after ``event``.
+
+    Order of checks: rejection, balances, positions, funding payments, funding rate, fills.
+    """
+    sc = ex.profile.scales
+    kind = type(event).kind
+    base_rules = RULES_BY_KIND.get(kind, ())
+    rejects = [o for o in outs if isinstance(o, Reject)]
+    got_reject = rejects[0].rule_id if rejects else None
+    touched = _touched(event, outs)
+    encoded = tuple(encode_output(o, ex.profile).decode() for o in outs)
+
+    def div(
+        field: str, expected: str, got: str, rules: tuple[str, ...], accounts: tuple[str, ...] = ()
+    ) -> Divergence:
+        rr = tuple(dict.fromkeys((*rules, *(r.rule_id for r in rejects), "ORC-RPL-03")))
+        accs = tuple(dict.fromkeys((*accounts, *touched)))
+        return Divergence(exp.line, event_line, kind, field, expected, got, rr, accs, encoded)
+
+    if exp.reject != got_reject and not (exp.reject == _UNSET and got_reject is None):
+        want = "accepted" if exp.reject in (None, _UNSET) else f"rejected by {exp.reject}"
+        got = "accepted" if got_reject is None else f"rejected by {got_reject}: {rejects[0].reason}"
+        return div("reject", want, got, base_rules)
+    for aid, want_bal in exp.balances.items():
+        acct = ex.accounts.get(aid)
+        got_bal = None if acct is None else acct.collateral
+        if got_bal != want_bal:
+            return div(
+                f"balances.{aid}",
+                _fmt(want_bal, sc.money_decimals),
+                _fmt(got_bal, sc.money_decimals),
+                base_rules,
+                (aid,),
+            )
+    for (aid, sym, slot), want_size in exp.positions.items():
+        acct = ex.accounts.get(aid)
+        pos = None if acct is None else acct.positions.get((sym, slot))
+        got_size = 0 if pos is None else pos.size
+        if got_size != want_size:
+            return div(
+                f"positions.{aid}.{sym}/{slot}",
+                _fmt(want_size, sc.size_decimals),
+                _fmt(got_size, sc.size_decimals),
+                base_rules,
+                (aid,),
+            )
+    if exp.funding:
+        paid: dict[str, int] = {}
+        for o in outs:
+            if isinstance(o, FundingPayment):
+                paid[o.account] = paid.get(o.account, 0) + o.amount
+        for aid, want_pay in exp.funding.items():
+            got_pay = paid.get(aid)
+            if got_pay != want_pay:
+                return div(
+                    f"funding.{aid}",
+                    _fmt(want_pay, sc.money_decimals),
+                    "no payment" if got_pay is None else _fmt(got_pay, sc.money_decimals),
+                    ("ENG-FUND-01", "FND-PAY-01", "FND-SUM-01"),
+                    (aid,),
+                )
+    if exp.funding_rate is not None:
+        rates = [o.rate for o in outs if isinstance(o, FundingRateOut)]
+        got_rate = rates[0] if rates else None
+        if got_rate != exp.funding_rate:
+            return div(
+                "funding_rate",
+                format_units(exp.funding_rate, RATE_DECIMALS),
+                _fmt(got_rate, RATE_DECIMALS),
+                ("ENG-FUND-01", "FND-AVG-01", "FND-CLP-01", "FND-CAP-01"),
+            )
+    if exp.fills is not None:
+        return _check_fills(exp.fills, outs, sc, div)
+    return None
+
+
+def _check_fills(
+    want: tuple[Mapping[str, Any], ...], outs: list[Any], sc: Any, div: Any
+) -> Divergence | None:
+    fills = [o for o in outs if isinstance(o, FillOut)]
+    fees = [o for o in outs if isinstance(o, FeeOut)]
+    rules = ("ENG-FILL-01", "FEE-MT-01", "PNL-RED-01")
+    if len(fills) != len(want):
+        return div("fills", f"{len(want)} fill side(s)", f"{len(fills)} fill side(s)", rules)
+    units = {
+        "qty": sc.size_decimals,
+        "price": sc.price_decimals,
+        "fee": sc.money_decimals,
+        "realized_pnl": sc.money_decimals,
+        "position": sc.size_decimals,
+    }
+    for i, (w, f) in enumerate(zip(want, fills, strict=True)):
+        fee = next((x.amount for x in fees if x.account == f.account), None)
+        got = {
+            "account": f.account,
+            "qty": f.qty,
+            "price": f.price,
+            "fee": fee,
+            "realized_pnl": f.realized_pnl,
+            "position": f.position,
+        }
+        for key, value in w.items():
+            if got[key] != value:
+                if key == "account":
+                    return div(
+                        f"fills[{i}].account", str(value), str(got[key]), rules, (str(value), f.account)
+                    )
+                return div(
+                    f"fills[{i}].{key}",
+                    _fmt(value, units[key]),
+                    _fmt(got[key], units[key]),
+                    rules,
+                    (f.account,),
+                )
+    return None
+
+
+def _touched(event: Event, outs: list[Any]) -> tuple[str, ...]:
+    names: list[str] = []
+    for attr in ("account", "buyer", "seller"):
+        v = getattr(event, attr, None)
+        if isinstance(v, str):
+            names.append(v)
+    for o in outs:
+        if isinstance(o, (FillOut, BadDebtOut)):
+            names.append(o.account)
+    return tuple(dict.fromkeys(names))
+
+
+# --------------------------------------------------------------------------- the replay
+
+
+def replay_log(
+    path: Path,
+    profile: Profile,
+    digests: IO[bytes] | None = None,
+    outputs: IO[bytes] | None = None,
+    progress: Any = None,
+) -> ReplayResult:
+    """Rules: ORC-RPL-01, ORC-RPL-04. Apply the log; stop at the first divergence.
+
+    ``digests`` receives ``b"<line> <sha256 hex>\\n"`` after every event (rejected ones
+    too: their state is unchanged); ``outputs`` receives every output line (EVT-OUT-01).
+    """
+    ex = initial_exchange(profile)
+    rejections: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    events = expects = 0
+    last: tuple[int, Event, list[Any]] | None = None
+    for lineno, item in iter_log(path, profile, progress):
+        if isinstance(item, Expect):
+            if last is None:
+                raise InputError(Place(str(path), lineno, "kind"), "an expect record must follow an event")
+            expects += 1
+            d = check(item, last[0], last[1], ex, last[2])
+            if d is not None:
+                return ReplayResult(events, expects, dict(rejections), dict(by_kind), ex, d)
+            continue
+        ex, outs = step(ex, item)
+        events += 1
+        by_kind[type(item).kind] += 1
+        for o in outs:
+            if type(o) is Reject:
+                rejections[o.rule_id] += 1
+        if digests is not None:
+            digests.write(b"%d %s\n" % (lineno, digest(ex).encode()))
+        if outputs is not None:
+            for o in outs:
+                outputs.write(encode_output(o, profile) + b"\n")
+        last = (lineno, item, outs)
+    return ReplayResult(events, expects, dict(rejections), dict(by_kind), ex, None)
+
+
+def run_replay(
+    log: Path,
+    profile_ref: str,
+    digests: Path | None = None,
+    outputs: Path | None = None,
+    console: Console | None = None,
+) -> int:
+    """Rule ORC-RPL-01: the ``perpspec replay`` command. 0 clean, 1 divergence (2: InputError)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = console or Console(highlight=False)
+    profile = load_profile(profile_ref)
+    if not log.is_file():
+        raise InputError(Place(str(log)), "no such event log")
+    bar_console = Console(stderr=True)
+    files: list[IO[bytes]] = []
+    try:
+        dig = _open_out(digests, files)
+        outf = _open_out(outputs, files)
+        with Progress(
+            TextColumn("replay"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=bar_console,
+            disable=not bar_console.is_terminal,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("replay", total=log.stat().st_size)
+            result = replay_log(log, profile, dig, outf, lambda n: bar.update(task, completed=n))
+    finally:
+        for f in files:
+            f.close()
+    if result.divergence is not None:
+        console.print(result.divergence.render(str(log), result.exchange), markup=False, soft_wrap=True)
+        return 1
+    console.print(
+        f"replay OK: {log}: {result.events} events, {result.expects} expect records checked, "
+        f"{sum(result.rejections.values())} rejected",
+        markup=False,
+    )
+    for kind, n in sorted(result.by_kind.items()):
+        console.print(f"  {kind}: {n}", markup=False)
+    for rule, n in sorted(result.rejections.items()):
+        console.print(f"  rejected by {rule}: {n}", markup=False)
+    console.print(f"final state digest {digest(result.exchange)}", markup=False, soft_wrap=True)
+    return 0
+
+
+def _open_out(path: Path | None, files: list[IO[bytes]]) -> IO[bytes] | None:
+    if path is None:
+        return None
+    try:
+        fh = open(path, "wb")
+    except OSError as exc:
+        raise InputError(Place(str(path)), f"cannot write: {exc.strerror}") from None
+    files.append(fh)
+    return fh
