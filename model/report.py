@@ -5,7 +5,7 @@ the boundary, through :func:`_coords` (true division of an int by a power of ten
 PNG files carry no timestamp or software metadata, so the same run writes byte-identical
 files.
 
-Rule: SCN-SUM-01 (what the summary reports).
+Rule: SCN-SUM-01 (what the summary reports, funding conservation).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ FIGURES = ("mark_index.png", "funding_rate.png", "open_interest.png")
 
 @attrs.frozen
 class Summary:
-    """Rule SCN-SUM-01: the figures of one scenario run, integers in the profile's units.
+    """Rule: SCN-SUM-01. The figures of one scenario run, integers in the profile's units.
 
     ``funding_paid`` is the sum of funding debits, ``funding_received`` the sum of credits;
     the dust ``funding_paid - funding_received`` is what rounding kept (>= 0 when every

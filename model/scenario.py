@@ -13,8 +13,8 @@ Both are documented in spec/events.md ("Scenario files"). Everything is integer:
 follow a seeded random walk (``random.Random(seed)`` integers, returns in 10^-8), and the
 same spec always yields the same events, the same summary and byte-identical figures.
 
-Rules: SCN-FILE-01 (scenario file formats), SCN-GEN-01 (deterministic generator),
-SCN-SUM-01 (summary figures and funding conservation).
+Rules: SCN-FILE-01, SCN-GEN-01, SCN-SUM-01 (file formats, the deterministic generator,
+the summary and funding conservation).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def _bundled_dir() -> Path:
 
 
 def load_scenario(ref: str | Path | None) -> Scenario:
-    """Rule SCN-FILE-01: a bundled scenario by name, or a user file (``.toml`` or ``.jsonl``)."""
+    """Rule: SCN-FILE-01. A bundled scenario by name, or a user file (``.toml`` or ``.jsonl``)."""
     if ref is None:
         ref = DEFAULT_SCENARIO
     if isinstance(ref, str) and ref in bundled_scenarios():
@@ -283,7 +283,7 @@ class PricePoint:
 
 
 def price_path(spec: GeneratorSpec, k: Knobs) -> Iterator[PricePoint]:
-    """Rule SCN-GEN-01: the seeded integer random walk of index and mark.
+    """Rule: SCN-GEN-01. The seeded integer random walk of index and mark.
 
     Each tick the index moves by a return ``r`` (10^-8) drawn uniformly from
     ``[-volatility, +volatility]`` plus a drift: ``-crash_depth / n`` per tick for the ``n``
@@ -332,7 +332,7 @@ def account_id(i: int) -> str:
 
 
 def generate_events(sc: Scenario, profile: Any) -> Iterator[Any]:
-    """Rule SCN-GEN-01: the event log of a generator spec, deterministic in the seed.
+    """Rule: SCN-GEN-01. The event log of a generator spec, deterministic in the seed.
 
     Order at each tick ``t`` (every ``tick_seconds``): at the start, a deposit of ``deposit``
     and ``set_leverage(leverage)`` per account; a ``funding_settlement`` (rate computed by
@@ -446,7 +446,7 @@ def scenario_events(sc: Scenario, profile: Any) -> Iterator[Any]:
 
 
 def run_scenario(sc: Scenario, profile: Any) -> tuple[Any, Any]:
-    """Rule SCN-SUM-01: run a scenario through :func:`perpspec.engine.step`; (Summary, Series).
+    """Rule: SCN-SUM-01. Run a scenario through :func:`perpspec.engine.step`; (Summary, Series).
 
     Counts accepted fills (trades), their notional (volume, one side) and size, fees of both
     sides, funding payments split into paid (debits) and received (credits), funding dust,

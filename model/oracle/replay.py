@@ -12,8 +12,8 @@ A clean replay prints a summary and exits 0; bad input exits 2 (file, line, fiel
 implementations can bisect to the first differing step; ``--outputs FILE`` writes every
 output record (rule EVT-OUT-01). The same input gives byte-identical files.
 
-Rules: ORC-RPL-01 (replay order and exit codes), ORC-RPL-02 (expect records),
-ORC-RPL-03 (comparison and the divergence report), ORC-RPL-04 (digest and output files).
+Rules: ORC-RPL-01, ORC-RPL-02, ORC-RPL-03, ORC-RPL-04 (replay order and exit codes, expect
+records, comparison and the divergence report, digest and output files).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ _UNSET = "<unset>"
 
 @attrs.frozen
 class Expect:
-    """Rule ORC-RPL-02: one decoded ``expect`` record (integers in model units).
+    """Rule: ORC-RPL-02. One decoded ``expect`` record (integers in model units).
 
     ``reject`` is the expected rejection rule, ``None`` for "accepted", or
     :data:`_UNSET` when the record does not say (then a rejection is a divergence too).
@@ -77,7 +77,7 @@ class Expect:
 
 @attrs.frozen
 class Divergence:
-    """Rule ORC-RPL-03: the first mismatch between the log's expectations and the model."""
+    """Rule: ORC-RPL-03. The first mismatch between the log's expectations and the model."""
 
     line: int
     event_line: int
@@ -171,7 +171,7 @@ def _is_header(raw: bytes) -> bool:
 
 
 def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expect:
-    """Rule ORC-RPL-02: decode an ``expect`` record strictly (file, line, field on error)."""
+    """Rule: ORC-RPL-02. Decode an ``expect`` record strictly (file, line, field on error)."""
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -254,7 +254,7 @@ def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expec
 
 
 def iter_log(path: Path, profile: Profile, progress: Any = None) -> Iterator[tuple[int, Event | Expect]]:
-    """Rule ORC-RPL-01: the log's events and expect records in order, with their line numbers.
+    """Rule: ORC-RPL-01. The log's events and expect records in order, with their line numbers.
 
     Blank lines are skipped; a scenario header on line 1 (spec/events.md, "Scenario files")
     is skipped; every other line is decoded strictly.
@@ -302,7 +302,7 @@ def _fmt(v: int | None, decimals: int) -> str:
 
 
 def check(exp: Expect, event_line: int, event: Event, ex: Exchange, outs: list[Any]) -> Divergence | None:
-    """Rule ORC-RPL-03: compare one expect record with the model after ``event``.
+    """Rule: ORC-RPL-03. Compare one expect record with the model after ``event``.
 
     Order of checks: rejection, balances, positions, funding payments, funding rate, fills.
     """
@@ -482,7 +482,7 @@ def run_replay(
     outputs: Path | None = None,
     console: Console | None = None,
 ) -> int:
-    """Rule ORC-RPL-01: the ``perpspec replay`` command. 0 clean, 1 divergence (2: InputError)."""
+    """Rule: ORC-RPL-01. The ``perpspec replay`` command. 0 clean, 1 divergence (2: InputError)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = console or Console(highlight=False)
