@@ -157,3 +157,45 @@ def im_covers_mm(sub: MarginSubject) -> Obligation:
     show_none = {"N": (n, d), "IM": (im_none, d), "MM": (mm, d)}
     claims.append(Claim(im_none >= mm, (n >= 0, *base), show_none, "no leverage set"))
     return Obligation(tuple(claims), how)
+
+
+def runs_on_z3(model: Any) -> bool:
+    """A margin model whose ``maintenance`` and ``initial`` accept Z3 terms (Drift's integer
+    square root, for one, is int-only and is left to the Hypothesis tests)."""
+    s, n, oi = z3.Ints("S N OI")
+    try:
+        model.maintenance(_pos(n, s, oi))
+        model.initial(_pos(n, s, oi))
+    except Exception:
+        return False
+    return True
+
+
+@proof(
+    "PRF-MRG-04",
+    rules=("INV-20", "INV-22"),
+    bounds="size S ≤ S′, notional N ≤ N′ ∈ [0, ∞) (unbounded), open interest free, ≥ 0; no leverage set",
+    timeout_s=15,
+    subjects=margin_subjects(lambda m: not provable(m) and runs_on_z3(m)),
+)
+def mm_non_decreasing_in_size(sub: MarginSubject) -> Obligation:
+    """Size-scaled and open-interest margin models: MM is non-negative and non-decreasing in size
+    and notional together, and IM ≥ MM without a leverage setting.
+
+    For models whose rate depends on the position size or value (OKX size tiers, Deribit's
+    size-linear rate, BitMEX risk steps, dYdX's open-interest IMF): ``0 ≤ MM(S, N) ≤ MM(S′, N′)``
+    for ``S ≤ S′``, ``N ≤ N′``, and ``IM(S, N) ≥ MM(S, N)``. Rules: INV-20, INV-22.
+    """
+    n, s, oi = _symbols()
+    n2, s2 = z3.Int("N2"), z3.Int("S2")
+    m = sub.model
+    d = sub.money_decimals
+    mm0, mm1 = m.maintenance(_pos(n, s, oi)), m.maintenance(_pos(n2, s2, oi))
+    im0 = m.initial(_pos(n, s, oi))
+    base = (n >= 0, s >= 0, oi >= 0)
+    show = {"S": (s, sub.size_decimals), "N": (n, d), "S′": (s2, sub.size_decimals), "N′": (n2, d),
+            "OI": (oi, d), "MM": (mm0, d), "MM′": (mm1, d), "IM": (im0, d)}
+    return Obligation((
+        Claim(z3.And(mm0 >= 0, mm0 <= mm1), (*base, s <= s2, n <= n2), show, "monotone"),
+        Claim(im0 >= mm0, base, show, "IM ≥ MM"),
+    ))
