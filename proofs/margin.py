@@ -123,7 +123,7 @@ def _leverage_cap(model: Any, n: Any) -> tuple[Any, str]:
     if isinstance(model, FlatMargin):
         # the flat model's initial rate is the least margin a leverage may ask for: L·imr ≤ 1
         return div_floor(RATE_ONE, max(1, model.imr)), "1 ≤ L ≤ ⌊1/imr⌋ (flat: the initial rate caps it)"
-    return None, ""
+    return None, "the model states no leverage cap: only the no-leverage claim is checked"
 
 
 @proof(

@@ -67,7 +67,12 @@ def to_json(
 
 def print_table(results: Sequence[ProofResult], console: Console) -> None:
     """The results as a rich table, then the counterexamples and errors in full."""
-    table = Table("proof", "profile/market", "status", "time", "bounds", title="perpspec prove")
+    table = Table(title="perpspec prove")
+    table.add_column("proof", no_wrap=True)
+    table.add_column("profile/market", overflow="fold")
+    table.add_column("status", overflow="fold")
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("bounds", overflow="fold", ratio=1)
     for r in results:
         status = r.status if not r.failed_claim else f"{r.status} ({r.failed_claim})"
         table.add_row(r.proof_id, r.subject, f"[{_STYLE[r.status]}]{status}[/]", f"{r.time_ms} ms", r.bounds)
