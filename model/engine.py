@@ -55,7 +55,7 @@ from perpspec.events import (
 )
 from perpspec.fees import fee_amount, fee_rate, fee_rounding
 from perpspec.margin import PositionRisk
-from perpspec.numeric import div_floor
+from perpspec.numeric import Rounding, div_floor
 from perpspec.position import Position, accounting_of, apply_fill, notional
 from perpspec.profile import MarketSpec, Profile
 from perpspec.state import SHARED, Exchange, InsuranceFund, Market, initial_exchange
@@ -75,7 +75,7 @@ class Rejected(Exception):
 
 
 def step(ex: Exchange, event: Event) -> tuple[Exchange, list[Output]]:
-    """Rules: ENG-TIM-01. Apply one event. Pure: ``ex`` is never modified.
+    """Rules: ENG-TIM-01, INV-05, INV-08. Apply one event. Pure: ``ex`` is never modified.
 
     Returns ``(ex, [Reject(...)])`` (the very same object) for an invalid event, or the new
     exchange and the outputs of an accepted one.
@@ -693,11 +693,17 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
         money_decimals=ex.profile.scales.money_decimals,
         contract_value=spec.contract_value,
     )
-    settler = model if model is not None and hasattr(model, "settle") else None
     sizes = [q for _, _, q in holders]
-    result = (
-        settler.settle(contract, sizes, price, rate) if settler else fnd.settle(contract, sizes, price, rate)
-    )
+    if isinstance(model, fnd.Payments):
+        result = model.settle(contract, sizes, price, rate)
+    else:
+        # variants with a venue-specific settlement (dYdX funding index, Drift per-side rates):
+        # the generic zero-sum settlement, with the variant's rounding and sink if it names them
+        rounding = getattr(model, "payment_rounding", Rounding.CEIL)
+        rounding = rounding if isinstance(rounding, Rounding) else Rounding.CEIL
+        sink = getattr(model, "sink", fnd.DEFAULT_SINK)
+        sink = sink if isinstance(sink, str) else fnd.DEFAULT_SINK
+        result = fnd.settle(contract, sizes, price, rate, rounding, sink)
     payments = [int(p) for p in result.payments]
     dust = int(result.dust)
     if sum(payments) + dust != 0:

@@ -83,5 +83,5 @@ def canonical_bytes(ex: Exchange) -> bytes:
 
 
 def digest(ex: Exchange) -> str:
-    """Rule: EVT-DIG-01. Hex sha256 of :func:`canonical_bytes`."""
+    """Rules: EVT-DIG-01, INV-06. Hex sha256 of :func:`canonical_bytes` (same state, same digest)."""
     return hashlib.sha256(canonical_bytes(ex)).hexdigest()
