@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +93,12 @@ class Scenario:
     source: str
     generator: GeneratorSpec | None = None
     log: Path | None = None
-    log_first_line: int = 2
     description: str = ""
+    lines: Mapping[str, int | None] = attrs.field(factory=dict)
+
+    def place(self, field: str) -> Place:
+        """Where ``field`` (e.g. ``scenario.market``) is in the scenario file."""
+        return Place(self.source, self.lines.get(field), field)
 
 
 @attrs.frozen
@@ -187,6 +191,7 @@ def _load_toml(path: Path, shown: str) -> Scenario:
         source=shown,
         generator=spec,
         description=head.get("description", ""),
+        lines={f"scenario.{k}": line_of(lines, f"scenario.{k}") for k in head},
     )
 
 
@@ -245,6 +250,7 @@ def _load_log_header(path: Path) -> Scenario:
         source=str(path),
         log=path,
         description=str(head.get("description", "")),
+        lines={f"scenario.{k}": 1 for k in head},
     )
 
 
@@ -471,7 +477,7 @@ def run_scenario(sc: Scenario, profile: Any) -> tuple[Any, Any]:
 
     if sc.market not in profile.markets:
         raise InputError(
-            Place(sc.source, None, "scenario.market"),
+            sc.place("scenario.market"),
             f"profile {profile.name} has no market {sc.market!r}; it has: {', '.join(profile.markets)}",
         )
     ex = initial_exchange(profile)
@@ -574,7 +580,7 @@ def run_scenario_cli(ref: str | None, out: Path) -> int:
     try:
         profile = load_profile(sc.profile)
     except InputError as exc:
-        raise InputError(Place(sc.source, None, "scenario.profile"), exc.message) from None
+        raise InputError(sc.place("scenario.profile"), exc.message) from None
     summary, series = run_scenario(sc, profile)
     write_report(out, summary, series)
     print_summary(Console(highlight=False), summary, out)

@@ -485,7 +485,7 @@ def run_replay(
     """Rule: ORC-RPL-01. The ``perpspec replay`` command. 0 clean, 1 divergence (2: InputError)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, soft_wrap=True)
     profile = load_profile(profile_ref)
     if not log.is_file():
         raise InputError(Place(str(log)), "no such event log")
