@@ -119,7 +119,8 @@ def report(stats: dict[str, list[int]], wall: float, cpu: float) -> None:
     n, dec, stp, rej = total
     print(f"{'all':<20}{n:>10,}{rej:>10,}{rate(n, dec):>14}{rate(n, stp):>14}{rate(n, dec + stp):>14}")
     print(
-        f"{n:,} events: CPU {cpu:.1f} s = {n / cpu:,.0f} events/s, wall {wall:.1f} s = {n / wall:,.0f} events/s"
+        f"{n:,} events: CPU {cpu:.1f} s = {n / cpu:,.0f} events/s, "
+        f"wall {wall:.1f} s = {n / wall:,.0f} events/s"
         " (incl. file read and timers; per-kind rates use CPU time)"
     )
 
