@@ -209,8 +209,9 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
 
     def place(field: str) -> Place:
         probe = field
-        while probe not in reader.lines and probe:
-            probe = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+        while probe and probe not in reader.lines:
+            parent = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+            probe = "" if parent == probe else parent
         return Place(fname, reader.lines.get(probe), field or None)
 
     def fail(field: str, message: str) -> InputError:

@@ -153,7 +153,7 @@ def test_isolated_position_is_its_own_account() -> None:
     assert equity(acct, marks, prof) == _m("1000")
     assert requirement(acct, marks, prof) == Requirement(0, 0)
     assert not isolated_liquidatable(acct, key, marks, prof)
-    low = {"BTCUSDT": parse_units("19699", 2)}  # equity 299 - ... = 400 - 301 = 99 < MM 98.495 -> no
+    low = {"BTCUSDT": parse_units("19699", 2)}  # equity 400 - 301 = 99 >= MM 98.495: not liquidatable
     assert not isolated_liquidatable(acct, key, low, prof)
     lower = {"BTCUSDT": parse_units("19690", 2)}  # equity 90 < MM 98.45
     assert isolated_liquidatable(acct, key, lower, prof)

@@ -280,14 +280,17 @@ def test_flip_closes_then_opens_at_fill_price() -> None:
         fill_cost(1, 0, m, sc)
 
 
-@pytest.mark.rule("PNL-NOT-01")
+@pytest.mark.rule("PNL-NOT-01", "UNT-KND-01")
 def test_notional_rounding_and_upnl_term_on_z3() -> None:
-    """PNL-NOT-01: COIN-M 100 BTCUSD contracts (100 USD each) at 25,000 = 0.4 BTC exactly
-    (Binance COIN-M FAQ); inverse notional rounds up; the uPnL formula runs on Z3 terms."""
+    """PNL-NOT-01, UNT-KND-01: inverse notional |q| * cv / P: COIN-M 100 BTCUSD contracts (100 USD
+    each) at 25,000 = 0.4 BTC exactly (Binance COIN-M FAQ); inverse notional rounds up; linear
+    notional |q| * P; the uPnL formula runs on Z3 terms."""
     m, sc = _inverse(100)
     assert notional(100, 250000, m, sc) == 40_000_000
     assert notional(1, 30000, m, sc) == 3_333_334  # 100/3000 BTC = 3,333,333.33 sat -> ceil
     assert notional(-1, 30000, m, sc, BITMEX) == 3_333_333  # per contract, half up
+    lin, lsc = _okx()
+    assert notional(-25, 1234567, lin, lsc) == 25 * 1234567 * 100  # 0.0025 BTC x 12,345.67 USDT
     import z3
 
     mark = z3.Int("mark")
