@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
 from perpspec.events import EVENT_FIELDS, VERSION
 
 SCHEMA_PATH = Path(__file__).with_name("events.schema.json")
