@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import enum
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:  # pragma: no cover
     import z3
 
-    Term: TypeAlias = Union[int, "z3.ArithRef"]
-    Cond: TypeAlias = Union[bool, "z3.BoolRef"]
+    Term: TypeAlias = int | "z3.ArithRef"
+    Cond: TypeAlias = bool | "z3.BoolRef"
 else:
     Term = Any
     Cond = Any

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-
 from perpspec.quantities import Money, Price, Size
 
 
@@ -40,9 +39,15 @@ class Meta:
 class Scales:
     """``[scales]``: decimals of each unit (see :mod:`perpspec.quantities`)."""
 
-    price_decimals: int = attrs.field(validator=attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(18)))
-    size_decimals: int = attrs.field(validator=attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(18)))
-    money_decimals: int = attrs.field(validator=attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(18)))
+    price_decimals: int = attrs.field(
+        validator=attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(18))
+    )
+    size_decimals: int = attrs.field(
+        validator=attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(18))
+    )
+    money_decimals: int = attrs.field(
+        validator=attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(18))
+    )
 
 
 @attrs.frozen

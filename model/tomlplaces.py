@@ -54,7 +54,7 @@ def key_lines(text: str) -> dict[str, int]:
             if km:
                 path = [*table, *_split_key(km.group(1))]
                 lines.setdefault(_path_key(path), lineno)
-                rest = line[km.end():]
+                rest = line[km.end() :]
                 opened = rest.count("[") - rest.count("]")
                 if opened > 0 and rest.strip().startswith("["):
                     array_stack = [(path, 0, opened)]

@@ -27,10 +27,10 @@ def parse_fraction(text: str) -> Fraction:
     exponent notation, empty strings and anything else with :class:`ValueError`.
     """
     if not isinstance(text, str):
-        raise ValueError(f"expected a decimal string such as \"0.5\", got {type(text).__name__}")
+        raise ValueError(f'expected a decimal string such as "0.5", got {type(text).__name__}')
     m = _DECIMAL.match(text.strip().replace("_", ""))
     if m is None:
-        raise ValueError(f"expected a decimal string such as \"12.5\" or \"0.65%\", got {text!r}")
+        raise ValueError(f'expected a decimal string such as "12.5" or "0.65%", got {text!r}')
     sign, whole, frac, pct = m.groups()
     value = Fraction(int(whole + (frac or "")), 10 ** len(frac or ""))
     if pct:
@@ -42,9 +42,7 @@ def to_units(value: Fraction | int, decimals: int) -> int:
     """An exact value as an integer count of ``10^-decimals`` units; inexact is an error."""
     scaled = Fraction(value) * 10**decimals
     if scaled.denominator != 1:
-        raise ValueError(
-            f"{format_fraction(Fraction(value))} is not a whole number of 10^-{decimals} units"
-        )
+        raise ValueError(f"{format_fraction(Fraction(value))} is not a whole number of 10^-{decimals} units")
     return scaled.numerator
 
 

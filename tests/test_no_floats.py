@@ -13,7 +13,11 @@ def float_uses(path: Path) -> list[str]:
     found = []
     tokens = list(tokenize.generate_tokens(io.StringIO(path.read_text("utf-8")).readline))
     for i, tok in enumerate(tokens):
-        if tok.type == tokenize.NUMBER and any(c in tok.string.lower() for c in ".ej") and not tok.string.lower().startswith("0x"):
+        if (
+            tok.type == tokenize.NUMBER
+            and any(c in tok.string.lower() for c in ".ej")
+            and not tok.string.lower().startswith("0x")
+        ):
             found.append(f"{path.relative_to(ROOT)}:{tok.start[0]}: float literal {tok.string}")
         if tok.type == tokenize.NAME and tok.string == "float":
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None

@@ -8,7 +8,6 @@ import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from perpspec import numeric as n
 from perpspec.numeric import Rounding
 
@@ -39,7 +38,9 @@ def z3_value(term: z3.ArithRef) -> int:
         (-1, 3, -1, 0, 0, 0, 0),
     ],
 )
-def test_hand_computed(a: int, b: int, floor: int, ceil: int, trunc: int, half_even: int, half_up: int) -> None:
+def test_hand_computed(
+    a: int, b: int, floor: int, ceil: int, trunc: int, half_even: int, half_up: int
+) -> None:
     assert n.div_floor(a, b) == floor
     assert n.div_ceil(a, b) == ceil
     assert n.div_trunc(a, b) == trunc

@@ -3,7 +3,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-
 from perpspec.units import format_fraction, format_units, parse_fraction, parse_units
 
 

@@ -18,7 +18,6 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 import attrs
-
 from perpspec.numeric import Term
 
 

@@ -6,7 +6,6 @@ Rule: MRG-FLAT-01.
 from __future__ import annotations
 
 import attrs
-
 from perpspec.margin import PositionRisk
 from perpspec.numeric import Rounding, Term, div_round, ite
 from perpspec.quantities import Rate

@@ -19,7 +19,6 @@ from typing import Any
 
 import attrs
 import cattrs
-
 from perpspec.errors import InputError, Place
 from perpspec.numeric import Rounding
 from perpspec.profile import ContractKind, MarketSpec, Meta, Profile, Scales
@@ -53,7 +52,13 @@ def load_profile(ref: str | Path) -> Profile:
 @cache
 def _load_bundled(name: str) -> Profile:
     folder = resources.files(__name__) / name
-    return load_profile_files([(f"profiles/{name}/{p.name}", p.read_text("utf-8")) for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".toml")])
+    return load_profile_files(
+        [
+            (f"profiles/{name}/{p.name}", p.read_text("utf-8"))
+            for p in sorted(folder.iterdir(), key=lambda p: p.name)
+            if p.name.endswith(".toml")
+        ]
+    )
 
 
 def _profile_files(path: Path) -> list[tuple[str, str]]:
@@ -81,14 +86,19 @@ def load_profile_files(files: list[tuple[str, str]]) -> Profile:
         lines = key_lines(text)
         for key, value in data.items():
             if key in merged and key != "markets":
-                raise InputError(Place(name, lines.get(key), key), f"section [{key}] is also defined in {owner[key][0]}")
+                raise InputError(
+                    Place(name, lines.get(key), key), f"section [{key}] is also defined in {owner[key][0]}"
+                )
             if key == "markets":
                 if not isinstance(value, dict):
                     raise InputError(Place(name, lines.get(key), key), "expected a table of markets")
                 for sym, spec in value.items():
                     full = f"markets.{sym}"
                     if full in owner:
-                        raise InputError(Place(name, lines.get(full), full), f"market {sym} is also defined in {owner[full][0]}")
+                        raise InputError(
+                            Place(name, lines.get(full), full),
+                            f"market {sym} is also defined in {owner[full][0]}",
+                        )
                     merged.setdefault("markets", {})[sym] = spec
                     owner[full] = (name, lines)
             else:
@@ -137,7 +147,9 @@ def _structure(data: dict[str, Any], place: Callable[[str], Place], first: str) 
             continue
         if not variants_of(section):
             known = sorted(set(FIXED_SECTIONS) | set(_mechanisms()))
-            raise InputError(place(section), f"unknown section [{section}]; expected one of: {', '.join(known)}")
+            raise InputError(
+                place(section), f"unknown section [{section}]; expected one of: {', '.join(known)}"
+            )
         mechanisms[section] = _run(conv, value, _Variant(section), section, place)
     return Profile(meta=meta, scales=scales, markets=markets, mechanisms=mechanisms, source=first)
 
@@ -158,7 +170,11 @@ class _Variant:
 
 def _run(conv: cattrs.Converter, value: Any, cls: Any, path: str, place: Callable[[str], Place]) -> Any:
     try:
-        obj = _structure_variant(conv, value, cls.mechanism, "") if isinstance(cls, _Variant) else conv.structure(value, cls)
+        obj = (
+            _structure_variant(conv, value, cls.mechanism, "")
+            if isinstance(cls, _Variant)
+            else conv.structure(value, cls)
+        )
     except _VariantError as exc:
         raise InputError(place(_join(path, exc.path)), exc.message) from None
     except Exception as exc:  # cattrs raises exception groups with notes
@@ -201,10 +217,15 @@ class _VariantError(Exception):
 def _structure_variant(conv: cattrs.Converter, value: Any, mechanism: str, path: str) -> Any:
     known = variants_of(mechanism)
     if not isinstance(value, dict):
-        raise _VariantError(path, f"expected a table with a 'model' key naming one of: {', '.join(sorted(known))}")
+        raise _VariantError(
+            path, f"expected a table with a 'model' key naming one of: {', '.join(sorted(known))}"
+        )
     name = value.get("model")
     if name not in known:
-        raise _VariantError(_join(path, "model"), f"unknown {mechanism} model {name!r}; expected one of: {', '.join(sorted(known))}")
+        raise _VariantError(
+            _join(path, "model"),
+            f"unknown {mechanism} model {name!r}; expected one of: {', '.join(sorted(known))}",
+        )
     body = {k: v for k, v in value.items() if k != "model"}
     try:
         return conv.structure(body, known[name])
@@ -258,7 +279,7 @@ def _kind_name(kind: type) -> str:
 
 def _describe(v: Any) -> str:
     if isinstance(v, float):
-        return f"the float {v!r} (write decimals as strings, e.g. \"{v}\"; perpspec is exact)"
+        return f'the float {v!r} (write decimals as strings, e.g. "{v}"; perpspec is exact)'
     return f"{type(v).__name__} {v!r}"
 
 
@@ -289,7 +310,7 @@ def _converter(scales: Scales | None) -> cattrs.Converter:
     conv.register_structure_hook(Price, scaled(need("price_decimals"), "a price"))
     conv.register_structure_hook(Size, scaled(need("size_decimals"), "a size"))
     conv.register_structure_hook(Money, scaled(need("money_decimals"), "an amount of money"))
-    conv.register_structure_hook(Rate, scaled(lambda: RATE_DECIMALS, "a rate (e.g. \"0.5%\" or \"0.005\")"))
+    conv.register_structure_hook(Rate, scaled(lambda: RATE_DECIMALS, 'a rate (e.g. "0.5%" or "0.005")'))
 
     def exact(v: Any, _t: Any) -> Fraction:
         if isinstance(v, bool) or not isinstance(v, (str, int)):
@@ -332,7 +353,14 @@ class _MarketBody:
     min_size: Size | None = None
 
     def with_margin(self, margin: Any) -> MarketSpec:
-        return MarketSpec(contract=self.contract, tick=self.tick, lot=self.lot, margin=margin, contract_value=self.contract_value, min_size=self.min_size)
+        return MarketSpec(
+            contract=self.contract,
+            tick=self.tick,
+            lot=self.lot,
+            margin=margin,
+            contract_value=self.contract_value,
+            min_size=self.min_size,
+        )
 
 
 __all__ = ["bundled_names", "load_profile", "load_profile_files"]
