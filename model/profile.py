@@ -35,6 +35,9 @@ class Meta:
     readings: Mapping[str, str] = attrs.field(factory=dict)
 
 
+_DECIMALS = attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(18))
+
+
 @attrs.frozen
 class Scales:
     """``[scales]``: decimals of each unit (see :mod:`perpspec.quantities`)."""
