@@ -127,10 +127,14 @@ def apply_fill(
         e_c = closed_entry(pos.entry_value, pos.size, closed, market)
         realized = _to_money(s * (e_c + fill_cost(qty, price, market, scales, accounting)), market, scales)
         return attrs.evolve(pos, size=pos.size + qty, entry_value=pos.entry_value - e_c), realized
-    # flip: close everything, then open the remainder (PNL-FLIP-01)
-    closed_pos, realized = apply_fill(pos, -pos.size, price, market, scales, accounting)
-    opened, _ = apply_fill(closed_pos, qty + pos.size, price, market, scales, accounting)
-    return opened, realized
+    # flip: close everything, then open the remainder (PNL-FLIP-01). The fill's cost is
+    # rounded once, as a whole, and split: the opened part gets its own cost and the closed
+    # part the rest, so the two sides of a trade still cancel exactly (INV-04).
+    opened_qty = qty + pos.size
+    opened_cost = fill_cost(opened_qty, price, market, scales, accounting)
+    closed_cost = fill_cost(qty, price, market, scales, accounting) - opened_cost
+    realized = _to_money(s * (pos.entry_value + closed_cost), market, scales)
+    return attrs.evolve(pos, size=opened_qty, entry_value=opened_cost), realized
 
 
 def entry_price(

@@ -411,15 +411,12 @@ BYI = load_profile("bybit-inverse")
 
 
 @pytest.mark.rule("INV-04")
-@pytest.mark.xfail(
-    strict=True,
-    reason="PNL-FLIP-01 rounds the inverse cost of a flip's close and open parts separately, so the two "
-    "sides' fill costs differ by 1 satoshi and traders gain 1 from rounding (found by the stateful "
-    "machine with PERPSPEC_LONG=1). Fix in perpspec.position: round the whole fill's cost once and "
-    "split it between the close and the open part.",
-)
 def test_inverse_flip_is_zero_sum() -> None:
-    """bybit-inverse (exact accounting): c long 1, then sells 1021 @ 30000.5 to b (flip)."""
+    """bybit-inverse (exact accounting): c long 1, then sells 1021 @ 30000.5 to b (flip).
+
+    Found by the stateful machine (PERPSPEC_LONG=1): rounding a flip's close and open parts
+    separately let traders gain 1 satoshi; PNL-FLIP-01 now rounds the fill's cost once.
+    """
     ex = funded(BYI, 1000 * 10**8)
     ex, _ = run_ok(ex, MarkPrice(0, "BTCUSD", px("30000", BYI)))
     ex, _ = run_ok(ex, trade(0, 1, px("30000", BYI), "c", "b", symbol="BTCUSD"))
