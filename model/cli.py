@@ -7,14 +7,14 @@ that owns the job.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-
 from perpspec.errors import InputError
+from rich.console import Console
 
 app = typer.Typer(
     name="perpspec",
@@ -24,15 +24,29 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _guard(fn: Callable[[], int | None]) -> None:
+    """Run a command: bad input exits 2 with its one-paragraph message; an internal error
+    (a bug in perpspec) exits 3 with a short message, and its traceback only when
+    ``PERPSPEC_DEBUG=1``. A user never sees a bare traceback."""
     try:
         code = fn()
     except InputError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if os.environ.get("PERPSPEC_DEBUG") == "1":
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in perpspec, "
+            "not in your input; rerun with PERPSPEC_DEBUG=1 for the traceback and report it.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(3) from None
     if code:
         raise typer.Exit(code)
 
@@ -52,7 +66,7 @@ def calc(
 
 @app.command()
 def prove(
-    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON to this file")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results as JSON here")] = None,
     only: Annotated[str | None, typer.Option("--only", help="run only proofs whose ID contains this")] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="solver timeout per proof, seconds")] = 60,
 ) -> None:
@@ -65,9 +79,8 @@ def prove(
 @app.command()
 def profiles() -> None:
     """List the bundled profiles."""
-    from rich.table import Table
-
     from perpspec.profiles import bundled_names, load_profile
+    from rich.table import Table
 
     table = Table("profile", "venue", "settlement", "markets")
     for name in bundled_names():
