@@ -305,6 +305,12 @@ def _variant(profile: Profile) -> Any:
     return v
 
 
+def _on_grid(inp: LiqInputs, variant: Any) -> LiqInputs:
+    """Rule: LIQ-RND-01. Round on the variant's ``price_step`` where it names one, else the tick."""
+    step = getattr(variant, "price_step", None)
+    return inp if step is None else attrs.evolve(inp, tick=step)
+
+
 def liquidation_price(
     account: Any, symbol: str, slot: str, marks: Mapping[str, int], profile: Profile
 ) -> PriceResult:
@@ -312,7 +318,8 @@ def liquidation_price(
 
     The profile's ``[liquidation]`` variant computes the exact price and rounds it.
     """
-    return _variant(profile).liquidation(inputs_for(account, symbol, slot, marks, profile))
+    variant = _variant(profile)
+    return variant.liquidation(_on_grid(inputs_for(account, symbol, slot, marks, profile), variant))
 
 
 def bankruptcy_price(
@@ -320,7 +327,7 @@ def bankruptcy_price(
 ) -> PriceResult:
     """Rule: LIQ-BP-01. The bankruptcy price (equity zero) of the position ``(symbol, slot)``."""
     variant = _variant(profile)
-    inp = inputs_for(account, symbol, slot, marks, profile)
+    inp = _on_grid(inputs_for(account, symbol, slot, marks, profile), variant)
     account_level = getattr(variant, "bankruptcy_account", None)
     if callable(account_level):
         return account_level(account, symbol, slot, marks, profile, inp)

@@ -49,7 +49,7 @@ from perpspec.liquidation.price import (
 )
 from perpspec.numeric import Rounding, pow10, rescale
 from perpspec.profile import ContractKind
-from perpspec.quantities import Rate
+from perpspec.quantities import Price, Rate
 from perpspec.registry import variant
 from perpspec.units import rate_to_fraction
 
@@ -139,6 +139,15 @@ class Roundings:
     lp_short: Rounding = Rounding.FLOOR
     bp_long: Rounding = Rounding.CEIL
     bp_short: Rounding = Rounding.FLOOR
+    #: The grid the venue states these prices on, price units; ``None``: the market's tick.
+    #: (Binance prints liquidation prices at its 2-decimal price precision, finer than the
+    #: BTCUSDT 0.10 tick.)
+    price_step: Price | None = None
+
+    def check(self) -> list[tuple[str, str]]:
+        if self.price_step is not None and self.price_step <= 0:
+            return [("price_step", "a price step must be positive")]
+        return []
 
     def lp_mode(self, side: int) -> Rounding:
         return self.lp_long if side > 0 else self.lp_short
@@ -219,7 +228,8 @@ class BybitClosedForm(Roundings):
     taker_fee: Rate = attrs.field(default=Rate(0))
 
     def check(self) -> list[tuple[str, str]]:
-        return [("taker_fee", "a fee rate cannot be negative")] if self.taker_fee < 0 else []
+        fee = [("taker_fee", "a fee rate cannot be negative")] if self.taker_fee < 0 else []
+        return super().check() + fee
 
     def liquidation(self, inp: LiqInputs) -> PriceResult:
         leg = inp.leg
@@ -306,7 +316,8 @@ class OkxClosedForm(Roundings):
     taker_fee: Rate = attrs.field(default=Rate(0))
 
     def check(self) -> list[tuple[str, str]]:
-        return [("taker_fee", "a fee rate cannot be negative")] if self.taker_fee < 0 else []
+        fee = [("taker_fee", "a fee rate cannot be negative")] if self.taker_fee < 0 else []
+        return super().check() + fee
 
     def liquidation(self, inp: LiqInputs) -> PriceResult:
         f = rate_to_fraction(self.taker_fee)

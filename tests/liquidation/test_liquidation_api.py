@@ -277,3 +277,26 @@ def test_generic_bankruptcy_price_zero_equity() -> None:
     want = D("32481.98") - (D("1535443.01") - D("448192.88514")) / D("109.488")
     assert bp.exact == want and bp.rounded is not None
     assert bp.exact is not None and lp.exact is not None and bp.exact < lp.exact < D("32481.98")
+
+
+@pytest.mark.rule("LIQ-RND-01")
+def test_binance_profile_publishes_lp_on_the_two_decimal_grid() -> None:
+    """binance-usdm names price_step 0.01 (BIN-LP-01 is published as 26,316.89 on a 0.10-tick
+    market); a non-positive step is refused at load time with the file, line and key."""
+    from perpspec.errors import InputError
+    from perpspec.profiles import load_profile, load_profile_files
+
+    prof = load_profile("binance-usdm")
+    assert prof.mechanism("liquidation").price_step == 1
+    assert prof.market("BTCUSDT").tick == 10
+    import importlib.resources as res
+
+    folder = res.files("perpspec.profiles") / "binance-usdm"
+    files = [(p.name, p.read_text("utf-8")) for p in folder.iterdir() if p.name.endswith(".toml")]
+    files = [
+        (n, t.replace('price_step = "0.01"', 'price_step = "0"')) if n == "liquidation.toml" else (n, t)
+        for n, t in sorted(files)
+    ]
+    with pytest.raises(InputError) as err:
+        load_profile_files(files)
+    assert "liquidation.toml" in str(err.value) and "price_step" in str(err.value)
