@@ -177,8 +177,14 @@ class PremiumInterestClamp(Payments):
         return cap * (24 // hours)
 
     def impact_notional(self, imr_at_max_leverage: Term) -> Term:
-        """Rule: FND-IMN-01. ``IMN = impact_margin / IMR`` at max leverage (money units, floor)."""
-        return div_round(self.impact_margin * RATE_ONE, imr_at_max_leverage, Rounding.FLOOR)
+        """Rule: FND-IMN-01. ``IMN = impact_margin / IMR`` at max leverage (money units, floor).
+
+        One definition: the formula is the pricing module's (PRC-IMP-02), with this profile's
+        impact margin.
+        """
+        from perpspec.pricing.impact import impact_notional
+
+        return impact_notional(self.impact_margin, imr_at_max_leverage, Rounding.FLOOR)
 
     def next_interval(
         self, current_hours: Term, last_rate: Term, cap: Term, calm_streak: Term
