@@ -58,7 +58,7 @@ from perpspec.margin import PositionRisk
 from perpspec.numeric import Rounding, div_floor
 from perpspec.position import Position, accounting_of, apply_fill, notional
 from perpspec.profile import MarketSpec, Profile
-from perpspec.state import SHARED, Exchange, InsuranceFund, Market, initial_exchange
+from perpspec.state import SHARED, Exchange, FundingState, Holders, InsuranceFund, Market, initial_exchange
 from perpspec.units import RATE_ONE
 
 __all__ = ["Output", "Rejected", "initial_exchange", "run", "step"]
@@ -185,11 +185,21 @@ def _deposit(ex: Exchange, ev: Deposit) -> tuple[Exchange, list[Output]]:
     if ev.amount <= 0:
         raise Rejected("ENG-AMT-01", f"a deposit must be positive, got {ev.amount}")
     old = ex.accounts.get(ev.account) or Account(id=ev.account)
-    new = attrs.evolve(old, collateral=old.collateral + ev.amount)
-    accounts = dict(ex.accounts)
-    accounts[ev.account] = new
+    new = Account(old.id, old.collateral + ev.amount, old.positions, old.hedge_mode)
+    accounts = ex.accounts.set(ev.account, new)
     bad, outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.account])
-    ex2 = attrs.evolve(ex, t=ev.t, accounts=accounts, net_deposits=ex.net_deposits + ev.amount, bad_debt=bad)
+    ex2 = Exchange(
+        ex.profile,
+        ev.t,
+        ex.markets,
+        accounts,
+        ex.insurance,
+        ex.fee_pool,
+        ex.dust,
+        ex.net_deposits + ev.amount,
+        bad,
+        ex.holders,
+    )
     return ex2, [BalanceOut(ev.t, ev.account, ev.amount, new.collateral, "deposit"), *outs]
 
 
@@ -211,9 +221,8 @@ def _withdraw(ex: Exchange, ev: Withdraw) -> tuple[Exchange, list[Output]]:
             f"withdrawal of {ev.amount} exceeds the withdrawable {max(limit, 0)} "
             f"(collateral {acct.collateral}, free of the transfer margin requirement {free})",
         )
-    new = attrs.evolve(acct, collateral=acct.collateral - ev.amount)
-    accounts = dict(ex.accounts)
-    accounts[ev.account] = new
+    new = Account(acct.id, acct.collateral - ev.amount, acct.positions, acct.hedge_mode)
+    accounts = ex.accounts.set(ev.account, new)
     ex2 = attrs.evolve(ex, t=ev.t, accounts=accounts, net_deposits=ex.net_deposits - ev.amount)
     return ex2, [BalanceOut(ev.t, ev.account, -ev.amount, new.collateral, "withdraw")]
 
@@ -221,19 +230,43 @@ def _withdraw(ex: Exchange, ev: Withdraw) -> tuple[Exchange, list[Output]]:
 # --------------------------------------------------------------------------- trades
 
 
-@attrs.frozen
 class _Side:
-    account: Account
-    key: tuple[str, str]
-    before: Position
-    after: Position
-    qty: int
-    realized: int
-    fee: int
-    rate: int
-    notional: int
-    liquidity: str
-    margin_delta: int  # collateral moved into (+) or out of (-) the isolated margin
+    """One validated side of a trade (internal, never part of a state)."""
+
+    __slots__ = (
+        "account",
+        "after",
+        "before",
+        "fee",
+        "key",
+        "liquidity",
+        "margin_delta",
+        "notional",
+        "qty",
+        "rate",
+        "realized",
+    )
+
+    def __init__(
+        self,
+        account: Account,
+        key: tuple[str, str],
+        before: Position,
+        after: Position,
+        qty: int,
+        realized: int,
+        fee: int,
+        rate: int,
+        notional: int,
+        liquidity: str,
+        margin_delta: int,  # collateral moved into (+) or out of (-) the isolated margin
+    ) -> None:
+        self.account, self.key, self.before, self.after = account, key, before, after
+        self.qty, self.realized, self.fee, self.rate = qty, realized, fee, rate
+        self.notional, self.liquidity, self.margin_delta = notional, liquidity, margin_delta
+
+
+_FLAT = Position()
 
 
 def _increases(before: int, after: int) -> bool:
@@ -266,8 +299,9 @@ def _side(
             "ENG-SLOT-01", f"account {acct.id!r} is in one-way mode: a fill uses slot BOTH, not {slot}"
         )
     key = (ev.symbol, slot)
-    before = acct.positions.get(key) or Position()
-    scales, accounting = ex.profile.scales, accounting_of(ex.profile)
+    before = acct.positions.get(key) or _FLAT
+    profile = ex.profile
+    scales, accounting = profile.scales, accounting_of(profile)
     qty = sign * ev.qty
     after, realized = apply_fill(before, qty, ev.price, spec, scales, accounting)
     if (slot == "LONG" and after.size < 0) or (slot == "SHORT" and after.size > 0):
@@ -281,8 +315,8 @@ def _side(
             f"reduce-only fill would increase account {acct.id!r}'s position ({before.size} -> {after.size})",
         )
     n = notional(ev.qty, ev.price, spec, scales, accounting)
-    rate = fee_rate(ex.profile, is_maker, rate_override)
-    fee = int(fee_amount(n, rate, fee_rounding(ex.profile)))
+    rate = fee_rate(profile, is_maker, rate_override)
+    fee = int(fee_amount(n, rate, fee_rounding(profile)))
     margin_delta = 0
     if before.isolated:
         iso = before.isolated_margin
@@ -301,43 +335,44 @@ def _side(
                 spec.margin.initial(PositionRisk(size=added, notional=added_n, leverage=before.leverage))
             )
         margin_delta = add - release
-        after = attrs.evolve(after, isolated_margin=iso + margin_delta)
+        after = Position(after.size, after.entry_value, after.leverage, after.isolated, iso + margin_delta)
     return _Side(
-        account=acct,
-        key=key,
-        before=before,
-        after=after,
-        qty=qty,
-        realized=realized,
-        fee=fee,
-        rate=rate,
-        notional=n,
-        liquidity="maker" if is_maker else "taker",
-        margin_delta=margin_delta,
+        acct,
+        key,
+        before,
+        after,
+        qty,
+        realized,
+        fee,
+        rate,
+        n,
+        "maker" if is_maker else "taker",
+        margin_delta,
     )
 
 
 def _apply_side(side: _Side) -> Account:
-    positions = dict(side.account.positions)
+    acct = side.account
+    positions = dict(acct.positions)
     positions[side.key] = side.after
-    return attrs.evolve(
-        side.account,
-        collateral=side.account.collateral + side.realized - side.fee - side.margin_delta,
-        positions=positions,
+    return Account(
+        acct.id,
+        acct.collateral + side.realized - side.fee - side.margin_delta,
+        positions,
+        acct.hedge_mode,
     )
 
 
-def _check_initial_margin(ex2: Exchange, side: _Side, new_acct: Account) -> None:
+def _check_initial_margin(
+    ex2: Exchange, side: _Side, new_acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
+) -> None:
     """Rule: ENG-IMR-01. After a risk-increasing fill the account must meet initial margin.
 
     Cross: :math:`equity \\ge IM_{cross}` at the valuation prices after the fill; isolated:
     the collateral still covers the cross part and :math:`isolated\\_equity \\ge IM` of the
-    position. Risk-reducing fills are not checked (they are allowed below IM).
+    position. Risk-reducing fills are not checked (they are allowed below IM). ``marks``
+    and ``oi`` are ``ex2.marks()`` and its open-interest notionals.
     """
-    if not _increases(side.before.size, side.after.size):
-        return
-    marks = ex2.marks()
-    oi = _oi_notional(ex2, marks)
     profile = ex2.profile
     eq = acc_mod.equity(new_acct, marks, profile)
     im = acc_mod.requirement(new_acct, marks, profile, oi).initial
@@ -356,6 +391,11 @@ def _check_initial_margin(ex2: Exchange, side: _Side, new_acct: Account) -> None
                 f"account {new_acct.id!r}'s isolated {side.key[0]} position would have equity {ieq} "
                 f"below its initial margin {iim}",
             )
+
+
+def _holds(acct: Account, symbol: str) -> bool:
+    """Does ``acct`` hold a non-zero position in ``symbol`` (any slot)?"""
+    return any(p.size != 0 for (sym, _slot), p in acct.positions.items() if sym == symbol)
 
 
 def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
@@ -398,43 +438,86 @@ def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
     market = ex.markets[ev.symbol]
     d_long = d_short = 0
     for side in (b, s):
-        d_long += max(side.after.size, 0) - max(side.before.size, 0)
-        d_short += max(-side.after.size, 0) - max(-side.before.size, 0)
-    new_market = attrs.evolve(
-        market,
-        last_price=ev.price,
-        oi_long=market.oi_long + d_long,
-        oi_short=market.oi_short + d_short,
-        realized_pnl=market.realized_pnl + b.realized + s.realized,
+        before, after = side.before.size, side.after.size
+        d_long += max(after, 0) - max(before, 0)
+        d_short += max(-after, 0) - max(-before, 0)
+    new_market = Market(
+        market.symbol,
+        market.index,
+        market.mark,
+        market.oracle,
+        ev.price,
+        market.book,
+        market.funding,
+        market.oi_long + d_long,
+        market.oi_short + d_short,
+        market.realized_pnl + b.realized + s.realized,
+        market.mark_state,
     )
-    accounts = dict(ex.accounts)
-    accounts[ev.buyer] = new_b
-    accounts[ev.seller] = new_s
+    with ex.accounts.mutate() as mm:
+        mm[ev.buyer] = new_b
+        mm[ev.seller] = new_s
+        accounts = mm.finish()
     markets = dict(ex.markets)
     markets[ev.symbol] = new_market
-    ex2 = attrs.evolve(ex, t=ev.t, accounts=accounts, markets=markets, fee_pool=ex.fee_pool + b.fee + s.fee)
-    _check_initial_margin(ex2, b, new_b)
-    _check_initial_margin(ex2, s, new_s)
+    holders = _holders_after(ex, ev.symbol, ((ev.buyer, b, new_b), (ev.seller, s, new_s)))
+    ex2 = Exchange(
+        ex.profile,
+        ev.t,
+        markets,
+        accounts,
+        ex.insurance,
+        ex.fee_pool + b.fee + s.fee,
+        ex.dust,
+        ex.net_deposits,
+        ex.bad_debt,
+        holders,
+    )
+    b_up = _increases(b.before.size, b.after.size)
+    s_up = _increases(s.before.size, s.after.size)
+    if b_up or s_up:
+        marks = ex2.marks()
+        oi = _oi_notional(ex2, marks)
+        if b_up:
+            _check_initial_margin(ex2, b, new_b, marks, oi)
+        if s_up:
+            _check_initial_margin(ex2, s, new_s, marks, oi)
     bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.buyer, ev.seller])
     if bad is not ex.bad_debt:
         ex2 = attrs.evolve(ex2, bad_debt=bad)
-    outs: list[Output] = []
-    for side, new in ((b, new_b), (s, new_s)):
-        outs.append(
-            FillOut(
-                ev.t,
-                new.id,
-                ev.symbol,
-                side.key[1],
-                side.qty,
-                ev.price,
-                side.liquidity,
-                side.after.size,
-                side.realized,
-            )
-        )
-        outs.append(FeeOut(ev.t, new.id, ev.symbol, side.rate, side.notional, side.fee, "fee_pool"))
-    return ex2, outs + bad_outs
+    outs: list[Output] = [
+        FillOut(ev.t, new_b.id, ev.symbol, b.key[1], b.qty, ev.price, b.liquidity, b.after.size, b.realized),
+        FeeOut(ev.t, new_b.id, ev.symbol, b.rate, b.notional, b.fee, "fee_pool"),
+        FillOut(ev.t, new_s.id, ev.symbol, s.key[1], s.qty, ev.price, s.liquidity, s.after.size, s.realized),
+        FeeOut(ev.t, new_s.id, ev.symbol, s.rate, s.notional, s.fee, "fee_pool"),
+    ]
+    return ex2, outs + bad_outs if bad_outs else outs
+
+
+def _holders_after(
+    ex: Exchange, symbol: str, sides: tuple[tuple[str, _Side, Account], ...]
+) -> Mapping[str, Holders] | None:
+    """The holder index after a fill: an account enters or leaves ``symbol``'s holders only
+    when one of its positions there opens from or closes to zero."""
+    holders = ex.holders
+    if holders is None:
+        return None
+    ids = holders.get(symbol)
+    if ids is None:
+        return None  # a market the index does not know: rebuild it
+    new_ids = ids
+    for aid, side, acct in sides:
+        if (side.before.size != 0) == (side.after.size != 0):
+            continue
+        if side.after.size != 0 or _holds(acct, symbol):
+            new_ids = new_ids.set(aid, True)
+        elif aid in new_ids:
+            new_ids = new_ids.delete(aid)
+    if new_ids is ids:
+        return holders
+    out = dict(holders)
+    out[symbol] = new_ids
+    return out
 
 
 # --------------------------------------------------------------------------- settings
@@ -489,8 +572,7 @@ def _set_leverage(ex: Exchange, ev: SetLeverage) -> tuple[Exchange, list[Output]
                 "ENG-LEV-02",
                 f"account {ev.account!r} would not meet initial margin at leverage {ev.leverage}",
             )
-    accounts = dict(ex.accounts)
-    accounts[ev.account] = new
+    accounts = ex.accounts.set(ev.account, new)
     return attrs.evolve(ex, t=ev.t, accounts=accounts), [
         SettingOut(ev.t, ev.account, ev.symbol, "leverage", str(ev.leverage))
     ]
@@ -514,8 +596,7 @@ def _set_margin_mode(ex: Exchange, ev: SetMarginMode) -> tuple[Exchange, list[Ou
             "close it before changing the margin mode",
         )
     new = _set_position_settings(acct, ev.symbol, isolated=isolated)
-    accounts = dict(ex.accounts)
-    accounts[ev.account] = new
+    accounts = ex.accounts.set(ev.account, new)
     return attrs.evolve(ex, t=ev.t, accounts=accounts), [
         SettingOut(ev.t, ev.account, ev.symbol, "margin_mode", ev.mode)
     ]
@@ -543,8 +624,7 @@ def _set_position_mode(ex: Exchange, ev: SetPositionMode) -> tuple[Exchange, lis
         for s in new_slots:
             positions.setdefault((sym, s), Position(leverage=pos.leverage, isolated=pos.isolated))
     new = attrs.evolve(acct, hedge_mode=hedge, positions=positions)
-    accounts = dict(ex.accounts)
-    accounts[ev.account] = new
+    accounts = ex.accounts.set(ev.account, new)
     return attrs.evolve(ex, t=ev.t, accounts=accounts), [
         SettingOut(ev.t, ev.account, None, "position_mode", ev.mode)
     ]
@@ -585,8 +665,7 @@ def _isolated_transfer(ex: Exchange, ev: IsolatedMarginTransfer) -> tuple[Exchan
     positions = dict(acct.positions)
     positions[key] = attrs.evolve(pos, isolated_margin=pos.isolated_margin + ev.amount)
     new = attrs.evolve(acct, collateral=acct.collateral - ev.amount, positions=positions)
-    accounts = dict(ex.accounts)
-    accounts[ev.account] = new
+    accounts = ex.accounts.set(ev.account, new)
     return attrs.evolve(ex, t=ev.t, accounts=accounts), [
         BalanceOut(ev.t, ev.account, -ev.amount, new.collateral, f"isolated_margin:{ev.symbol}:{ev.slot}")
     ]
@@ -601,12 +680,26 @@ def _price_event(field: str) -> Callable[[Exchange, Any], tuple[Exchange, list[O
         _market_spec(ex, ev.symbol)
         if ev.price <= 0:
             raise Rejected("ENG-AMT-01", f"a price must be positive, got {ev.price}")
-        m = attrs.evolve(ex.markets[ev.symbol], **{field: ev.price})
+        old = ex.markets[ev.symbol]
+        m = Market(
+            old.symbol,
+            ev.price if field == "index" else old.index,
+            ev.price if field == "mark" else old.mark,
+            ev.price if field == "oracle" else old.oracle,
+            old.last_price,
+            old.book,
+            old.funding,
+            old.oi_long,
+            old.oi_short,
+            old.realized_pnl,
+            old.mark_state,
+        )
         markets = dict(ex.markets)
         markets[ev.symbol] = m
-        return attrs.evolve(ex, t=ev.t, markets=markets), [
-            PriceOut(ev.t, ev.symbol, m.index, m.mark, m.oracle)
-        ]
+        return _with_markets(ex, ev.t, markets), [PriceOut(ev.t, ev.symbol, m.index, m.mark, m.oracle)]
+
+    if field not in ("index", "mark", "oracle"):
+        raise ValueError(f"no price field {field!r}")
 
     return handler
 
@@ -638,10 +731,39 @@ def _funding_sample(ex: Exchange, ev: FundingSample) -> tuple[Exchange, list[Out
     """Rule: ENG-UNK-01. Append a premium sample to the market's funding accumulator."""
     _market_spec(ex, ev.symbol)
     m = ex.markets[ev.symbol]
-    f = attrs.evolve(m.funding, samples=(*m.funding.samples, (ev.t, ev.premium)))
+    f = m.funding
+    f = FundingState((*f.samples, (ev.t, ev.premium)), f.last_settlement, f.last_rate, f.index, f.extra)
     markets = dict(ex.markets)
-    markets[ev.symbol] = attrs.evolve(m, funding=f)
-    return attrs.evolve(ex, t=ev.t, markets=markets), []
+    markets[ev.symbol] = Market(
+        m.symbol,
+        m.index,
+        m.mark,
+        m.oracle,
+        m.last_price,
+        m.book,
+        f,
+        m.oi_long,
+        m.oi_short,
+        m.realized_pnl,
+        m.mark_state,
+    )
+    return _with_markets(ex, ev.t, markets), []
+
+
+def _with_markets(ex: Exchange, t: int, markets: Mapping[str, Market]) -> Exchange:
+    """``ex`` at time ``t`` with ``markets`` (everything else shared)."""
+    return Exchange(
+        ex.profile,
+        t,
+        markets,
+        ex.accounts,
+        ex.insurance,
+        ex.fee_pool,
+        ex.dust,
+        ex.net_deposits,
+        ex.bad_debt,
+        ex.holders,
+    )
 
 
 def _funding_price(ex: Exchange, m: Market, model: Any) -> int:
@@ -680,12 +802,19 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
             )
         rate = int(model.rate(model.average([p for _, p in m.funding.samples])))
     price = _funding_price(ex, m, model)
-    holders = sorted(
-        (aid, slot, pos.size)
-        for aid, acct in ex.accounts.items()
-        for (sym, slot), pos in acct.positions.items()
-        if sym == ev.symbol and pos.size != 0
-    )
+    # the holder index lists exactly the accounts with a non-zero position in the market;
+    # the order is (account id, slot), as if every account were scanned and sorted
+    ids = ex.holders.get(ev.symbol) if ex.holders is not None else None
+    scan = ex.accounts if ids is None else ids
+    holders = []
+    for aid in sorted(scan):
+        acct = ex.accounts[aid]
+        for slot, size in sorted(
+            (slot, pos.size)
+            for (sym, slot), pos in acct.positions.items()
+            if sym == ev.symbol and pos.size != 0
+        ):
+            holders.append((aid, slot, size))
     contract = fnd.Contract(
         kind=spec.contract,
         size_decimals=ex.profile.scales.size_decimals,
@@ -708,14 +837,15 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
     dust = int(result.dust)
     if sum(payments) + dust != 0:
         raise ModelError("funding settlement is not zero-sum (FND-SUM-01)")
-    accounts = dict(ex.accounts)
     outs: list[Output] = []
     touched: list[str] = []
-    for (aid, slot, _q), pay in zip(holders, payments, strict=True):
-        a = accounts[aid]
-        accounts[aid] = attrs.evolve(a, collateral=a.collateral + pay)
-        touched.append(aid)
-        outs.append(FundingPayment(ev.t, aid, ev.symbol, slot, rate, pay))
+    with ex.accounts.mutate() as mm:
+        for (aid, slot, _q), pay in zip(holders, payments, strict=True):
+            a = mm[aid]
+            mm[aid] = Account(a.id, a.collateral + pay, a.positions, a.hedge_mode)
+            touched.append(aid)
+            outs.append(FundingPayment(ev.t, aid, ev.symbol, slot, rate, pay))
+        accounts = mm.finish()
     insurance, dust_map = ex.insurance, ex.dust
     if result.sink == fnd.DEFAULT_SINK:
         bal = dict(insurance.balances)
@@ -740,7 +870,7 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
 
 def _clock(ex: Exchange, ev: ClockTick) -> tuple[Exchange, list[Output]]:
     """A clock tick only advances the time (a valid no-op otherwise)."""
-    return attrs.evolve(ex, t=ev.t), []
+    return _with_markets(ex, ev.t, ex.markets), []
 
 
 def _param_change(ex: Exchange, ev: ParamChange) -> tuple[Exchange, list[Output]]:

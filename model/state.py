@@ -1,11 +1,16 @@
 """The exchange state: frozen attrs records, replaced by the step function, never mutated.
 
 Performance (design §7): a step builds a new :class:`Exchange` that *shares* every part it
-did not touch with the old one. The account and market mappings are plain dicts that are
-copied shallowly (one dict copy, no deep copy) with the touched entries replaced; the
-accounts themselves, their positions and every untouched market are the same objects.
-Nothing in here may be mutated after construction (the dicts are private copies owned by
-one state).
+did not touch with the old one. The accounts live in a persistent map (``immutables.Map``,
+a hash array mapped trie): replacing one account costs O(log N) and shares the rest of the
+map with the previous state, so a step never copies all accounts. The few markets are a
+plain dict copied shallowly. The accounts themselves, their positions and every untouched
+market are the same objects. Nothing in here may be mutated after construction.
+
+``holders`` is a derived index, symbol -> the ids of the accounts with a non-zero position
+in that market (any slot), so that a funding settlement visits only those accounts. The
+step function keeps it up to date; an :class:`Exchange` built without it (``holders=None``)
+computes it from the accounts. It is not part of equality or of the state digest.
 
 Rules: INV-01, INV-02, INV-03 (the state carries what the invariants need: net deposits,
 realized PnL per market, the fee pool, named dust sinks and explicit bad-debt records).
@@ -17,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import immutables
 from perpspec.account import Account
 from perpspec.profile import Profile
 
@@ -82,6 +88,25 @@ class InsuranceFund:
         return sum(self.balances.values())
 
 
+def account_map(accounts: Mapping[str, Account]) -> immutables.Map[str, Account]:
+    """``accounts`` as a persistent map (the same object if it already is one)."""
+    return accounts if type(accounts) is immutables.Map else immutables.Map(accounts)
+
+
+#: The holder index of one market: the account ids, as keys of a persistent map (values ``True``).
+Holders = immutables.Map[str, bool]
+
+
+def holder_index(symbols: Any, accounts: Mapping[str, Account]) -> dict[str, immutables.Map[str, bool]]:
+    """Symbol -> the ids of the accounts holding a non-zero position in it (any slot)."""
+    out: dict[str, dict[str, bool]] = {sym: {} for sym in symbols}
+    for aid, acct in accounts.items():
+        for (sym, _slot), pos in acct.positions.items():
+            if pos.size != 0:
+                out.setdefault(sym, {})[aid] = True
+    return {sym: immutables.Map(ids) for sym, ids in out.items()}
+
+
 @attrs.frozen(slots=True)
 class Exchange:
     """The whole exchange at time ``t`` (ms of the event clock; the model reads no clock).
@@ -94,17 +119,24 @@ class Exchange:
     - ``net_deposits``: deposits minus withdrawals so far (money units; INV-01).
     - ``bad_debt``: explicit bad-debt records, account id -> deficit (> 0) of an account
       whose collateral is negative (INV-03).
+    - ``holders``: the derived holder index (see the module docstring); ``None`` builds it.
+      Code that replaces ``accounts`` outside the step function passes ``holders=None``.
     """
 
     profile: Profile
     t: int = 0
     markets: Mapping[str, Market] = attrs.field(factory=dict)
-    accounts: Mapping[str, Account] = attrs.field(factory=dict)
+    accounts: Mapping[str, Account] = attrs.field(factory=immutables.Map, converter=account_map)
     insurance: InsuranceFund = InsuranceFund()
     fee_pool: int = 0
     dust: Mapping[str, int] = attrs.field(factory=dict)
     net_deposits: int = 0
     bad_debt: Mapping[str, int] = attrs.field(factory=dict)
+    holders: Mapping[str, Holders] | None = attrs.field(default=None, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.holders is None:
+            object.__setattr__(self, "holders", holder_index(self.markets, self.accounts))
 
     def marks(self) -> dict[str, int]:
         """The valuation price of every market that has one (see :meth:`Market.valuation_price`)."""
@@ -122,7 +154,7 @@ def initial_exchange(profile: Profile, t: int = 0) -> Exchange:
         profile=profile,
         t=t,
         markets={sym: Market(symbol=sym) for sym in sorted(profile.markets)},
-        accounts={},
+        accounts=immutables.Map(),
         insurance=InsuranceFund({}),
     )
 
@@ -138,8 +170,11 @@ __all__ = [
     "SHARED",
     "Exchange",
     "FundingState",
+    "Holders",
     "InsuranceFund",
     "Market",
+    "account_map",
+    "holder_index",
     "initial_exchange",
     "invariant_violations",
     "replace_in",
@@ -176,6 +211,16 @@ def invariant_violations(ex: Exchange, rounding_allowance: int | None = None) ->
             out.append(
                 f"INV-02: {sym} oi_long {m.oi_long}, oi_short {m.oi_short}, "
                 f"sum of longs {longs[sym]}, sum of shorts {shorts[sym]}"
+            )
+    # the holder index (derived data the funding settlement relies on) must match the positions
+    want = holder_index(ex.markets, ex.accounts)
+    have = ex.holders or {}
+    for sym in sorted(set(want) | set(have)):
+        got_ids, want_ids = set(have.get(sym, ())), set(want.get(sym, ()))
+        if got_ids != want_ids:
+            out.append(
+                f"INV-02: {sym} holder index lists {sorted(got_ids ^ want_ids)} wrongly "
+                "(it must hold exactly the accounts with a non-zero position)"
             )
     # INV-03
     for aid, a in ex.accounts.items():
