@@ -17,16 +17,24 @@ Each variant module registers a frozen attrs parameter class with
 rate)`` and ``settle(contract, sizes, price, rate) -> Settlement``, plus its own rate functions
 (their inputs differ by venue: impact prices, TWAPs, votes, OI skew...).
 
-Rules: FND-PRM-01, FND-AVG-01, FND-CLP-01, FND-CAP-01, FND-INT-01, FND-PAY-01, FND-SUM-01.
+The engine-facing interface (spec/funding.md FND-ENG-01..04): every variant also implements
+:class:`EngineFunding` (``impact_notional_for``, ``sample_premium(ctx)``, ``settlement_rates(ctx)``,
+``settlement_rate(ctx)``, ``explicit_rates(ctx, rate)``, ``notional_price``) over a
+:class:`FundingContext`, by calling its own formula methods; :func:`settle_market` settles the
+result zero-sum.
+
+Rules: FND-PRM-01, FND-AVG-01, FND-CLP-01, FND-CAP-01, FND-INT-01, FND-PAY-01, FND-SUM-01,
+FND-ENG-01, FND-ENG-02, FND-ENG-03, FND-ENG-04.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
+from perpspec.errors import ModelError
 from perpspec.numeric import Rounding, Term, clamp, div_round, max_, pow10
 from perpspec.profile import ContractKind
 from perpspec.units import RATE_DECIMALS, RATE_ONE
@@ -201,9 +209,21 @@ def settle(contract: Contract, sizes: Sequence[int], price: Term, rate: Term,
     ``sizes`` are the signed sizes of all accounts; they must net to zero (each long has a short),
     so that the exact flows sum to zero and the dust is pure rounding.
     """
+    return settle_sides(contract, sizes, price, rate, rate, rounding, sink)
+
+
+def settle_sides(contract: Contract, sizes: Sequence[int], price: Term, rate_long: Term,
+                 rate_short: Term, rounding: Rounding = Rounding.CEIL,
+                 sink: str = DEFAULT_SINK) -> Settlement:
+    """Rules: FND-PAY-01, FND-SUM-01, FND-ENG-04. Settle per-side rates: longs owe at
+    ``rate_long``, shorts at ``rate_short`` (equal for every symmetric venue). With unequal rates
+    the flows do not cancel; the sink takes the imbalance with the rounding dust, so
+    ``sum(payments) + dust == 0`` still holds exactly.
+    """
     if sum(sizes) != 0:
         raise ValueError("positions must net to zero (every long has a short) to settle zero-sum")
-    return settle_owed([owed_fraction(contract, q, price, rate) for q in sizes], rounding, sink)
+    return settle_owed([owed_fraction(contract, q, price, rate_long if q > 0 else rate_short)
+                        for q in sizes], rounding, sink)
 
 
 class Payments:
@@ -234,6 +254,210 @@ class FundingModel(Protocol):
     def settle(self, contract: Contract, sizes: Sequence[int], price: Term, rate: Term) -> Settlement: ...
 
 
+# --------------------------------------------------------------------------- engine-facing API
+
+
+@attrs.frozen
+class FundingContext:
+    """Rule: FND-ENG-01. Everything the engine knows about one market at a sample or settlement.
+
+    - ``symbol``, ``t`` (ms of the event clock), ``contract`` (units, FND-PAY-01);
+    - ``index``, ``mark``, ``oracle``, ``last_price``: price units, ``None`` when not yet seen;
+    - ``impact_bid``/``impact_ask``: impact prices (price units) of the last book snapshot at the
+      notional the variant names (:meth:`EngineFunding.impact_notional_for`); ``best_bid``/
+      ``best_ask``: top of that book (see :func:`book_inputs`);
+    - ``first_mmr``/``first_imr``: the market's first-tier maintenance rate and initial rate at
+      max leverage (``Rate``, 10^-8; :func:`first_tier_rates`);
+    - ``samples``: ``(t, premium Rate)`` taken since the last settlement (oldest first);
+    - ``last_settlement``: time (ms) of the last settlement, ``None`` before the first;
+    - ``carry``: the variant's own frozen state between settlements (``None`` initially);
+    - ``long_size``/``short_size``: open interest of each side (size units, both >= 0);
+      ``amm_net``: the signed base position of an AMM counterparty (Drift), 0 when none.
+    """
+
+    symbol: str
+    t: int
+    contract: Contract
+    index: int | None = None
+    mark: int | None = None
+    oracle: int | None = None
+    last_price: int | None = None
+    impact_bid: int | None = None
+    impact_ask: int | None = None
+    best_bid: int | None = None
+    best_ask: int | None = None
+    first_mmr: int = 0
+    first_imr: int = 0
+    samples: tuple[tuple[int, int], ...] = ()
+    last_settlement: int | None = None
+    carry: Any = None
+    long_size: int = 0
+    short_size: int = 0
+    amm_net: int = 0
+
+    def premiums(self) -> list[int]:
+        """The premium values of ``samples``, oldest first."""
+        return [p for _, p in self.samples]
+
+    def elapsed_ms(self) -> int:
+        """Rule: FND-ENG-01. Time (ms) since the last settlement, else since the first sample,
+        else 0 (the first settlement of a time-accruing variant starts its clock)."""
+        if self.last_settlement is not None:
+            return self.t - self.last_settlement
+        return self.t - self.samples[0][0] if self.samples else 0
+
+
+@attrs.frozen
+class SettlementRates:
+    """Rules: FND-ENG-01, FND-ENG-04. What one settlement applies.
+
+    - ``rate``: the headline rate of the settlement (``Rate``, F > 0 longs pay), what the venue
+      publishes and what the engine reports;
+    - ``rate_long``/``rate_short``: the rates each side owes at (``owed = N x rate`` at the
+      variant's notional price); equal to ``rate`` except for asymmetric venues (Drift's capped
+      receiving side, GMX's larger/smaller side);
+    - ``carry``: the variant's carried state after this settlement (store it and pass it back);
+    - ``native``: the variant's own settlement payload (dYdX funding indices, Drift 1e9 rates,
+      Deribit rate and elapsed time), ``None`` for the generic zero-sum settlement.
+    """
+
+    rate: Term
+    rate_long: Term
+    rate_short: Term
+    carry: Any = None
+    native: Any = None
+
+    @classmethod
+    def symmetric(cls, rate: Term, carry: Any = None, native: Any = None) -> SettlementRates:
+        """One rate for both sides."""
+        return cls(rate, rate, rate, carry, native)
+
+
+class EngineFunding:
+    """Rules: FND-ENG-01, FND-ENG-02. Defaults of the engine-facing interface every variant
+    implements (each variant overrides ``sample_premium`` and ``settlement_rates`` by calling its
+    own formula methods)."""
+
+    sink: str
+    notional_price: NotionalPrice
+
+    def impact_notional_for(self, symbol: str, first_imr: int) -> int | None:
+        """Money units of the impact notional the engine walks the book with; ``None`` when the
+        variant reads no impact prices or the profile does not give the notional."""
+        return None
+
+    def sample_premium(self, ctx: FundingContext) -> Term | None:
+        """Rule: FND-ENG-02. The premium sample (``Rate``) this venue takes at ``ctx``; ``None``
+        when an input is missing or the venue takes no premium samples."""
+        return None
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
+        """Rule: FND-ENG-01. The rates of a settlement at ``ctx``; ``None`` when an input is
+        missing (FND-ENG-02)."""
+        raise NotImplementedError
+
+    def settlement_rate(self, ctx: FundingContext) -> tuple[Term, Any] | None:
+        """Rule: FND-ENG-01. ``(headline rate, new carry)``; ``None`` on missing inputs."""
+        r = self.settlement_rates(ctx)
+        return None if r is None else (r.rate, r.carry)
+
+    def explicit_rates(self, ctx: FundingContext, rate: Term) -> SettlementRates:
+        """Rule: FND-ENG-03. A venue-published rate replayed by the engine: the rate per
+        settlement, both sides, generic settlement; the carry is kept."""
+        return SettlementRates.symmetric(rate, ctx.carry)
+
+
+class EngineFundingModel(Protocol):
+    """Rule: FND-ENG-01. The engine-facing interface of every funding variant."""
+
+    sink: str
+    notional_price: NotionalPrice
+
+    def impact_notional_for(self, symbol: str, first_imr: int) -> int | None: ...
+
+    def sample_premium(self, ctx: FundingContext) -> Term | None: ...
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None: ...
+
+    def settlement_rate(self, ctx: FundingContext) -> tuple[Term, Any] | None: ...
+
+    def explicit_rates(self, ctx: FundingContext, rate: Term) -> SettlementRates: ...
+
+
+def settle_market(model: Any, contract: Contract, sizes: Sequence[int], price: Term,
+                  rates: SettlementRates) -> Settlement:
+    """Rules: FND-ENG-04, FND-SUM-01. Settle one market: the variant's own settlement when
+    ``rates.native`` is set (``model.settle_native``: dYdX funding index, Drift per-side 1e9
+    rates, Deribit accrual), else the generic per-side zero-sum settlement at ``price`` with the
+    variant's ``payment_rounding`` (ceil when it names none) and ``sink``. Either way
+    ``sum(payments) + dust == 0`` exactly and ``dust`` goes to ``result.sink``.
+    """
+    if rates.native is not None:
+        result: Settlement = model.settle_native(contract, sizes, price, rates)
+    else:
+        rounding = getattr(model, "payment_rounding", Rounding.CEIL)
+        result = settle_sides(contract, sizes, price, rates.rate_long, rates.rate_short,
+                              rounding, getattr(model, "sink", DEFAULT_SINK))
+    if result.total() != 0:
+        raise ModelError("funding settlement is not zero-sum (FND-SUM-01)")
+    return result
+
+
+#: Notional (money units) at which :func:`first_tier_rates` probes a margin model: 10^8 money
+#: units times a rate in 10^-8 is a whole number of money units, so no requirement rounds.
+PROBE_NOTIONAL = RATE_ONE
+
+
+def first_tier_rates(margin: Any) -> tuple[int, int]:
+    """Rule: FND-ENG-01. ``(first_mmr, first_imr)`` of a market's margin model, ``Rate``.
+
+    The model is asked for the maintenance and initial margin (no leverage setting, i.e. at max
+    leverage) of a position of size 0 and notional :data:`PROBE_NOTIONAL` with no open interest:
+    the first tier of every tiered model. ``rate = requirement x 10^8 / notional`` is exact for
+    every rate that is a whole number of 10^-8 (all bundled markets); a finer rate comes out
+    rounded the way the margin model rounds requirements (up).
+    """
+    from perpspec.margin import PositionRisk
+
+    pos = PositionRisk(size=0, notional=PROBE_NOTIONAL)
+    mm = int(margin.maintenance(pos))
+    im = int(margin.initial(pos))
+    return (div_round(mm * RATE_ONE, PROBE_NOTIONAL, Rounding.TRUNC),
+            div_round(im * RATE_ONE, PROBE_NOTIONAL, Rounding.TRUNC))
+
+
+@attrs.frozen
+class BookInputs:
+    """Top of book and impact prices of one snapshot (price units, ``None`` when absent)."""
+
+    best_bid: int | None = None
+    best_ask: int | None = None
+    impact_bid: int | None = None
+    impact_ask: int | None = None
+
+
+def book_inputs(model: Any, symbol: str, book: Any, contract: Contract,
+                first_imr: int) -> BookInputs:
+    """Rule: FND-ENG-01. The book fields of a :class:`FundingContext` from the last snapshot
+    ``book = (bids, asks)`` of ``(price, size)`` levels (best first): the top of book, and the
+    impact prices of PRC-IMP-01 at ``model.impact_notional_for(symbol, first_imr)`` money units
+    (``None`` when the variant names no notional or the book is too thin)."""
+    if not book:
+        return BookInputs()
+    from perpspec.pricing.impact import BookLevel, BookScale, impact_prices
+
+    bids, asks = book
+    out = BookInputs(best_bid=bids[0][0] if bids else None, best_ask=asks[0][0] if asks else None)
+    amount = model.impact_notional_for(symbol, first_imr)
+    if amount is None or amount <= 0:
+        return out
+    scale = BookScale(contract.price_decimals, contract.size_decimals, contract.money_decimals,
+                      contract.kind, contract.contract_value)
+    imp = impact_prices([BookLevel(p, q) for p, q in bids], [BookLevel(p, q) for p, q in asks],
+                        amount, scale)
+    return attrs.evolve(out, impact_bid=imp.bid, impact_ask=imp.ask)
+
+
 def check_nonneg(obj: object, *names: str) -> list[tuple[str, str]]:
     """Semantic check helper for parameter classes: the named fields must be >= 0."""
     return [(n, "must not be negative") for n in names if getattr(obj, n) < 0]
@@ -241,13 +465,21 @@ def check_nonneg(obj: object, *names: str) -> list[tuple[str, str]]:
 
 __all__ = [
     "DEFAULT_SINK",
+    "PROBE_NOTIONAL",
+    "BookInputs",
     "Contract",
+    "EngineFunding",
+    "EngineFundingModel",
+    "FundingContext",
     "FundingModel",
     "NotionalPrice",
     "Payments",
     "Settlement",
+    "SettlementRates",
+    "book_inputs",
     "cap_rate",
     "check_nonneg",
+    "first_tier_rates",
     "interest_clamp",
     "linear_weights",
     "notional",
@@ -256,7 +488,9 @@ __all__ = [
     "premium_index",
     "scale_interval",
     "settle",
+    "settle_market",
     "settle_owed",
+    "settle_sides",
     "to_rate",
     "weighted_average",
 ]

@@ -4,7 +4,7 @@ Hourly: ``spread = mark_twap - oracle_twap + |oracle_twap| / 5000``, clamped by 
 ``rate = spread * 1000 / 24``. Paid through the AMM's net position: when the AMM would pay more
 than 1/3 of its fee pool, the receiving side's rate is cut (asymmetric). Payments truncate.
 
-Rules: FND-DRF-01, FND-DRF-02, FND-DRF-03, FND-DRF-04, FND-SUM-01.
+Rules: FND-DRF-01, FND-DRF-02, FND-DRF-03, FND-DRF-04, FND-SUM-01, FND-ENG-01, FND-ENG-03.
 """
 
 from __future__ import annotations
@@ -12,9 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import attrs
-from perpspec.funding import Settlement
-from perpspec.numeric import Term, abs_, clamp, div_floor, div_trunc, ite, max_, sign
+from perpspec.funding import (
+    Contract,
+    EngineFunding,
+    FundingContext,
+    NotionalPrice,
+    Settlement,
+    SettlementRates,
+)
+from perpspec.numeric import Rounding, Term, abs_, clamp, div_floor, div_trunc, ite, max_, sign
 from perpspec.registry import variant
+from perpspec.units import RATE_ONE
 
 PRICE_PRECISION = 1_000_000
 FUNDING_RATE_BUFFER = 1_000
@@ -39,9 +47,30 @@ class DriftSplit:
     total_fee_minus_distributions: Term
 
 
+@attrs.frozen
+class DriftCarry:
+    """Rules: FND-DRF-01, FND-DRF-03, FND-ENG-03. Carried between settlements: the mark and
+    oracle TWAPs for the next settlement (price units; ``None`` = not maintained, the current
+    mark and oracle stand in), the AMM's ``total_fee_minus_distributions`` and its
+    ``total_exchange_fee`` (quote, 1e6)."""
+
+    mark_twap: int | None = None
+    oracle_twap: int | None = None
+    total_fee_minus_distributions: int = 0
+    total_exchange_fee: int = 0
+
+
+@attrs.frozen
+class DriftNative:
+    """Rule: FND-DRF-04. Per-side rates of one period at Drift's 1e9 funding precision."""
+
+    rate_long: Term
+    rate_short: Term
+
+
 @variant("funding", "drift")
 @attrs.frozen
-class DriftFunding:
+class DriftFunding(EngineFunding):
     """Rules: FND-DRF-01, FND-DRF-02, FND-DRF-03, FND-DRF-04.
 
     ``tier_divisors``: max spread = oracle_twap / divisor per contract tier (A, B: 33, i.e. ~3%;
@@ -57,6 +86,9 @@ class DriftFunding:
     fee_share_numerator: int = 1
     fee_share_denominator: int = 2
     fee_pool_fraction: int = 3
+    contract_tiers: Mapping[str, str] = attrs.field(factory=dict)
+    notional_price: NotionalPrice = NotionalPrice.ORACLE
+    payment_rounding: Rounding = Rounding.TRUNC
     sink: str = "amm-fee-pool"
 
     def check(self) -> list[tuple[str, str]]:
@@ -95,8 +127,9 @@ class DriftFunding:
         return self.rate_from_spread(clamp(self.spread(mark_twap, oracle_twap), -m, m))
 
     def rate_as_rate(self, rate: Term, oracle_twap: Term) -> Term:
-        """A Drift rate (quote per base, 1e9) as a fraction of the oracle price in 10^-8 (trunc)."""
-        return div_trunc(rate * 100, oracle_twap)
+        """A Drift rate (quote per base, 1e9) as a fraction of the oracle price (1e6) in 10^-8,
+        toward zero: ``(rate / 1e9) / (oracle / 1e6) * 1e8 = rate * 1e8 / (oracle * 1e3)``."""
+        return div_trunc(rate * RATE_ONE, oracle_twap * FUNDING_RATE_BUFFER)
 
     # -- payments -----------------------------------------------------------------------------
 
@@ -153,3 +186,39 @@ class DriftFunding:
         pnl = ite(earns, uncapped, capped_pnl)
         return DriftSplit(rate_long, rate_short, pnl, total_fee_minus_distributions + pnl)
 
+
+    # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
+        """Rules: FND-ENG-01, FND-ENG-03, FND-DRF-01, FND-DRF-02, FND-DRF-03. Drift takes no
+        premium samples: ``funding_rate(mark_twap, oracle_twap, tier)`` from the carried TWAPs (the
+        current mark and oracle when the carry has none), the symbol's ``contract_tiers`` tier,
+        then ``split`` through the AMM's net position with the carried fee pool. Rates are
+        reported as a fraction of the oracle TWAP (``rate_as_rate``); the settlement itself uses
+        the 1e9 rates (``native``). The new carry keeps the fee pool and drops the used TWAPs.
+        ``None`` without a (positive) oracle TWAP or a mark TWAP."""
+        carry = ctx.carry if isinstance(ctx.carry, DriftCarry) else DriftCarry()
+        mark = carry.mark_twap if carry.mark_twap is not None else ctx.mark
+        oracle = carry.oracle_twap if carry.oracle_twap is not None else ctx.oracle
+        if mark is None or oracle is None or oracle <= 0:
+            return None
+        rate = self.funding_rate(mark, oracle, self.contract_tiers.get(ctx.symbol, ""))
+        sp = self.split(rate, ctx.long_size, -ctx.short_size, ctx.amm_net,
+                        carry.total_fee_minus_distributions, carry.total_exchange_fee)
+        new_carry = DriftCarry(None, None, int(sp.total_fee_minus_distributions), carry.total_exchange_fee)
+        return SettlementRates(
+            self.rate_as_rate(rate, oracle),
+            self.rate_as_rate(sp.rate_long, oracle),
+            self.rate_as_rate(sp.rate_short, oracle),
+            new_carry,
+            DriftNative(sp.rate_long, sp.rate_short),
+        )
+
+    def settle_native(self, contract: Contract, sizes: Sequence[int], price: Term,
+                      rates: SettlementRates) -> Settlement:
+        """Rules: FND-DRF-04, FND-SUM-01. :meth:`settle` with the 1e9 per-side rates; the
+        context's units must be Drift's (size 1e9, money 1e6)."""
+        if contract.size_decimals != 9 or contract.money_decimals != 6:
+            raise ValueError("Drift's native settlement needs size_decimals 9 and money_decimals 6")
+        native: DriftNative = rates.native
+        return self.settle(native.rate_long, native.rate_short, sizes)

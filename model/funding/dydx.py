@@ -5,16 +5,28 @@ Per block the proposer votes a premium (clamped); each 60 s the votes padded wit
 are averaged; the 8-hour rate (premium + default, clamped) moves the funding index by
 ``rate * dt / 8h`` at the oracle price; positions settle lazily against the index.
 
-Rules: FND-DYDX-01, FND-DYDX-02, FND-DYDX-03, FND-DYDX-04, FND-DYDX-05, FND-SUM-01.
+Rules: FND-DYDX-01, FND-DYDX-02, FND-DYDX-03, FND-DYDX-04, FND-DYDX-05, FND-SUM-01, FND-ENG-01.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
-from perpspec.funding import DEFAULT_SINK, Settlement, premium_index, settle_owed, to_rate
+from perpspec.funding import (
+    DEFAULT_SINK,
+    Contract,
+    EngineFunding,
+    FundingContext,
+    NotionalPrice,
+    Settlement,
+    SettlementRates,
+    premium_index,
+    settle_owed,
+    to_rate,
+)
 from perpspec.numeric import Rounding, Term, clamp, div_half_up, div_round, div_trunc, pow10
+from perpspec.quantities import Money
 from perpspec.registry import variant
 
 PPM = 1_000_000
@@ -27,10 +39,29 @@ def maintenance_ppm(initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
     return div_trunc(initial_ppm * maintenance_fraction_ppm, PPM)
 
 
+def clamp_bound_ppm(clamp_factor_ppm: Term, initial_ppm: Term, maintenance_ppm_: Term) -> Term:
+    """Rule: FND-DYDX-01. ``trunc(factor * (IMF - MMF) / 1e6)`` from the IMF and MMF in ppm."""
+    return div_trunc(clamp_factor_ppm * (initial_ppm - maintenance_ppm_), PPM)
+
+
 def max_abs_clamp_ppm(clamp_factor_ppm: Term, initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
     """Rule: FND-DYDX-01. ``|S| <= trunc(factor * (IMF - MMF) / 1e6)`` (votes and rates alike)."""
     mmf = maintenance_ppm(initial_ppm, maintenance_fraction_ppm)
-    return div_trunc(clamp_factor_ppm * (initial_ppm - mmf), PPM)
+    return clamp_bound_ppm(clamp_factor_ppm, initial_ppm, mmf)
+
+
+def ppm_of_rate(rate: Term) -> Term:
+    """A ``Rate`` (10^-8) as ppm, toward zero (the inverse of ``to_rate(ppm, 6)`` on ppm values)."""
+    return div_trunc(rate, 100)
+
+
+@attrs.frozen
+class DydxIndexMove:
+    """Rule: FND-DYDX-05. The native payload of a dYdX settlement: the funding index before and
+    after this tick (ppm quote quantums per base quantum)."""
+
+    before: Term
+    after: Term
 
 
 def median_half_away(values: Sequence[int]) -> int:
@@ -47,7 +78,7 @@ def median_half_away(values: Sequence[int]) -> int:
 
 @variant("funding", "dydx")
 @attrs.frozen
-class DydxFunding:
+class DydxFunding(EngineFunding):
     """Rules: FND-DYDX-01, FND-DYDX-02, FND-DYDX-03, FND-DYDX-04, FND-DYDX-05.
 
     Defaults are the protocol's: vote clamp factor 60x, rate clamp factor 6x, 15 votes per
@@ -61,6 +92,9 @@ class DydxFunding:
     tick_seconds: int = 3600
     default_funding_ppm: int = 0
     premium_rounding: Rounding = Rounding.TRUNC
+    impact_notionals: Mapping[str, Money] = attrs.field(factory=dict)
+    notional_price: NotionalPrice = NotionalPrice.ORACLE
+    payment_rounding: Rounding = Rounding.CEIL
     sink: str = DEFAULT_SINK
 
     def check(self) -> list[tuple[str, str]]:
@@ -77,8 +111,12 @@ class DydxFunding:
                      maintenance_fraction_ppm: Term) -> Term:
         """Rules: FND-PRM-01, FND-DYDX-01. A proposer's premium vote in ppm, clamped to
         ``+-vote_factor * (IMF - MMF)``."""
-        p = premium_index(impact_bid, impact_ask, index, index, self.premium_rounding, PPM)
         bound = max_abs_clamp_ppm(self.premium_vote_clamp_factor_ppm, initial_ppm, maintenance_fraction_ppm)
+        return self.premium_vote_within(impact_bid, impact_ask, index, bound)
+
+    def premium_vote_within(self, impact_bid: Term, impact_ask: Term, index: Term, bound: Term) -> Term:
+        """Rules: FND-PRM-01, FND-DYDX-01. The premium in ppm clamped to ``+-bound``."""
+        p = premium_index(impact_bid, impact_ask, index, index, self.premium_rounding, PPM)
         return clamp(p, -bound, bound)
 
     def sample(self, votes: Sequence[int], num_blocks: int) -> int:
@@ -98,6 +136,10 @@ class DydxFunding:
     def rate_8h_ppm(self, premium_ppm: Term, initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
         """Rule: FND-DYDX-03. ``clamp(premium + default, +-rate_factor * (IMF - MMF))``, ppm per 8 h."""
         bound = max_abs_clamp_ppm(self.funding_rate_clamp_factor_ppm, initial_ppm, maintenance_fraction_ppm)
+        return self.rate_8h_within(premium_ppm, bound)
+
+    def rate_8h_within(self, premium_ppm: Term, bound: Term) -> Term:
+        """Rule: FND-DYDX-03. ``clamp(premium + default, +-bound)`` ppm per 8 h."""
         return clamp(premium_ppm + self.default_funding_ppm, -bound, bound)
 
     def index_delta(self, rate_8h_ppm: Term, dt_seconds: Term, price: Term, price_exponent: int,
@@ -125,6 +167,59 @@ class DydxFunding:
     def rate_as_rate(self, rate_ppm: Term) -> Term:
         """A ppm rate as a perpspec ``Rate`` (10^-8): exact (times 100)."""
         return to_rate(rate_ppm, 6, Rounding.TRUNC)
+
+    # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
+
+    def bounds(self, ctx: FundingContext) -> tuple[Term, Term] | None:
+        """Rules: FND-DYDX-01, FND-ENG-02. ``(vote bound, rate bound)`` in ppm from the context's
+        first-tier rates (``IMF = first_imr``, ``MMF = first_mmr``, as ppm toward zero); ``None``
+        when the IMF is not known (0)."""
+        if ctx.first_imr <= 0:
+            return None
+        imf, mmf = ppm_of_rate(ctx.first_imr), ppm_of_rate(ctx.first_mmr)
+        return (clamp_bound_ppm(self.premium_vote_clamp_factor_ppm, imf, mmf),
+                clamp_bound_ppm(self.funding_rate_clamp_factor_ppm, imf, mmf))
+
+    def impact_notional_for(self, symbol: str, first_imr: int) -> int | None:
+        """Rule: FND-ENG-01. The liquidity tier's impact notional (``impact_notionals`` per
+        symbol; shared/reference gives no values, so none is bundled)."""
+        return self.impact_notionals.get(symbol)
+
+    def sample_premium(self, ctx: FundingContext) -> Term | None:
+        """Rules: FND-ENG-02, FND-DYDX-01, FND-PRM-01. The clamped premium vote as a ``Rate``; a
+        side without an impact price (empty book) contributes 0, as on dYdX; ``None`` without the
+        index or the IMF."""
+        b = self.bounds(ctx)
+        if ctx.index is None or b is None:
+            return None
+        bid = ctx.index if ctx.impact_bid is None else ctx.impact_bid
+        ask = ctx.index if ctx.impact_ask is None else ctx.impact_ask
+        return self.rate_as_rate(self.premium_vote_within(bid, ask, ctx.index, b[0]))
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
+        """Rules: FND-ENG-01, FND-DYDX-02, FND-DYDX-03, FND-DYDX-04. One funding tick:
+        ``rate_8h = clamp(hourly_premium(samples in ppm) + default, +-rate bound)``; the funding
+        index (the carry, 0 initially) moves by ``index_delta(rate_8h, tick_seconds, oracle)`` in
+        the context's units; the headline rate is the ``Rate`` applied this tick,
+        ``trunc(rate_8h x tick / 8 h)``. ``None`` without the oracle price or the IMF."""
+        b = self.bounds(ctx)
+        if ctx.oracle is None or b is None:
+            return None
+        rate_8h = self.rate_8h_within(self.hourly_premium([ppm_of_rate(p) for p in ctx.premiums()]), b[1])
+        c = ctx.contract
+        # BaseToQuote's "+6" is the quote atomic resolution; perpspec money units have m decimals
+        delta = self.index_delta(rate_8h, self.tick_seconds, ctx.oracle, -c.price_decimals,
+                                 c.money_decimals - 6 - c.size_decimals)
+        before = ctx.carry if isinstance(ctx.carry, int) else 0
+        headline = div_trunc(self.rate_as_rate(rate_8h) * self.tick_seconds, EIGHT_HOURS)
+        return SettlementRates.symmetric(headline, before + delta, DydxIndexMove(before, before + delta))
+
+    def settle_native(self, contract: Contract, sizes: Sequence[int], price: Term,
+                      rates: SettlementRates) -> Settlement:
+        """Rules: FND-DYDX-05, FND-SUM-01. Every position settles lazily from the index before
+        this tick to the index after it (each was last settled at the previous tick)."""
+        move: DydxIndexMove = rates.native
+        return self.settle(move.after, [(q, move.before) for q in sizes])
 
 
 def to_quantums(settlement: Term) -> Term:

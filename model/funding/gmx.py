@@ -4,7 +4,7 @@ adaptive funding factor.
 GMX works in 30-decimal fixed point (``FLOAT_PRECISION = 1e30``); this module keeps that scale
 and converts to a perpspec ``Rate`` (10^-8) at the boundary, toward zero.
 
-Rules: FND-GMX-01, FND-GMX-02.
+Rules: FND-GMX-01, FND-GMX-02, FND-ENG-01.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 import attrs
-from perpspec.funding import DEFAULT_SINK, to_rate
+from perpspec.funding import (
+    DEFAULT_SINK,
+    EngineFunding,
+    FundingContext,
+    NotionalPrice,
+    SettlementRates,
+    to_rate,
+)
 from perpspec.numeric import Rounding, Term, abs_, div_trunc, ite, max_, min_, sign
 from perpspec.quantities import Exact
 from perpspec.registry import variant
@@ -45,7 +52,7 @@ _DECREASE_THRESHOLD = Exact(Fraction(0))
 
 @variant("funding", "gmx-skew")
 @attrs.frozen
-class GmxSkew:
+class GmxSkew(EngineFunding):
     """Rules: FND-GMX-01, FND-GMX-02.
 
     ``funding_factor``: per second; ``funding_exponent``: a positive integer (GMX allows a real
@@ -60,6 +67,7 @@ class GmxSkew:
     decrease_factor: Exact = _DECREASE_FACTOR
     stable_threshold: Exact = _STABLE_THRESHOLD
     decrease_threshold: Exact = _DECREASE_THRESHOLD
+    notional_price: NotionalPrice = NotionalPrice.ORACLE
     sink: str = DEFAULT_SINK
 
     def check(self) -> list[tuple[str, str]]:
@@ -116,3 +124,23 @@ class GmxSkew:
     def as_rate(self, factor: Term) -> Term:
         """A 1e30 per-second factor as a perpspec ``Rate`` (10^-8), toward zero."""
         return to_rate(factor, 30, Rounding.TRUNC)
+
+    # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates:
+        """Rules: FND-ENG-01, FND-GMX-01, FND-GMX-02. No premium samples: open interest is
+        ``long_size``/``short_size``; over ``dt`` = elapsed seconds the larger side owes
+        ``payer_factor x dt`` and the smaller receives ``receiver_factor x dt`` per unit of
+        notional (``Rate`` toward zero; asymmetric: the sink takes the difference). With adaptive
+        funding (``increase_factor > 0``) the factor is the saved factor (the carry, 1e30, 0
+        initially) after ``next_saved_factor``."""
+        dt = div_trunc(ctx.elapsed_ms(), 1000)
+        saved = ctx.carry if isinstance(ctx.carry, int) else 0
+        adaptive = self.increase_factor > 0
+        if adaptive:
+            saved = self.next_saved_factor(saved, ctx.long_size, ctx.short_size, dt)
+        f = self.funding(ctx.long_size, ctx.short_size, saved if adaptive else None)
+        pay, recv = self.as_rate(f.payer_factor * dt), self.as_rate(f.receiver_factor * dt)
+        rate_long = ite(f.long_pays, pay, -recv)
+        rate_short = ite(f.long_pays, recv, -pay)
+        return SettlementRates(rate_long, rate_long, rate_short, saved if adaptive else ctx.carry)

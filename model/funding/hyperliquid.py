@@ -1,14 +1,26 @@
 """Hyperliquid funding: the 8-hour formula paid hourly at 1/8, capped at 4 %/h, on the oracle price.
 
-Rules: FND-HL-01, FND-PRM-01, FND-CLP-01, FND-PAY-01.
+Rules: FND-HL-01, FND-PRM-01, FND-CLP-01, FND-PAY-01, FND-ENG-01.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
-from perpspec.funding import DEFAULT_SINK, NotionalPrice, Payments, interest_clamp, premium_index
+from perpspec.funding import (
+    DEFAULT_SINK,
+    EngineFunding,
+    FundingContext,
+    NotionalPrice,
+    Payments,
+    SettlementRates,
+    interest_clamp,
+    premium_index,
+    weighted_average,
+)
 from perpspec.numeric import Rounding, Term, clamp, div_round
-from perpspec.quantities import Rate
+from perpspec.quantities import Money, Rate
 from perpspec.registry import variant
 
 #: The reading of the docs this variant implements (see spec/funding.md FND-HL-01).
@@ -25,7 +37,7 @@ _HOURLY_CAP = Rate(4_000_000)
 
 @variant("funding", "hyperliquid")
 @attrs.frozen
-class HyperliquidFunding(Payments):
+class HyperliquidFunding(Payments, EngineFunding):
     """Rule: FND-HL-01. :math:`F_{1h} = \\operatorname{clamp}(F_{8h}/8, \\pm cap_{1h})` with
     :math:`F_{8h} = \\bar P + \\operatorname{clamp}(I - \\bar P, \\pm 0.05\\%)`, premium against the
     oracle, payment :math:`= q \\cdot oracle \\cdot F_{1h}`.
@@ -37,6 +49,7 @@ class HyperliquidFunding(Payments):
     hourly_cap: Rate = _HOURLY_CAP
     sample_seconds: int = 5
     reading: str = HOURLY_READING
+    impact_notionals: Mapping[str, Money] = attrs.field(factory=dict)
     notional_price: NotionalPrice = NotionalPrice.ORACLE
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
@@ -45,6 +58,9 @@ class HyperliquidFunding(Payments):
     def check(self) -> list[tuple[str, str]]:
         names = ("interest", "clamp", "hourly_cap")
         out = [(n, "must not be negative") for n in names if getattr(self, n) < 0]
+        out += [
+            (f"impact_notionals.{k}", "must be positive") for k, v in self.impact_notionals.items() if v <= 0
+        ]
         if self.hourly_divisor <= 0:
             out.append(("hourly_divisor", "must be a positive integer"))
         return out
@@ -61,3 +77,24 @@ class HyperliquidFunding(Payments):
         """Rule: FND-HL-01. The rate applied each hour: ``clamp(F_8h / 8, -4%, +4%)``."""
         f = div_round(self.rate_8h(avg_premium), self.hourly_divisor, self.rounding)
         return clamp(f, -self.hourly_cap, self.hourly_cap)
+
+    # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
+
+    def impact_notional_for(self, symbol: str, first_imr: int) -> int | None:
+        """Rule: FND-ENG-01. The per-asset impact notional (``impact_notionals``; the contract
+        specification values were not captured by shared/reference, so none is bundled)."""
+        return self.impact_notionals.get(symbol)
+
+    def sample_premium(self, ctx: FundingContext) -> Term | None:
+        """Rules: FND-ENG-02, FND-PRM-01. Impact prices against the oracle; ``None`` when one is
+        missing."""
+        if ctx.impact_bid is None or ctx.impact_ask is None or ctx.oracle is None:
+            return None
+        return self.premium(ctx.impact_bid, ctx.impact_ask, ctx.oracle)
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
+        """Rules: FND-ENG-01, FND-HL-01. ``hourly(mean of the hour's samples)`` (5-s samples
+        averaged over the hour, plain mean); ``None`` without samples."""
+        if not ctx.samples:
+            return None
+        return SettlementRates.symmetric(self.hourly(weighted_average(ctx.premiums(), None, self.rounding)))

@@ -4,13 +4,22 @@ Kraken's page divides the premium by 24 in its text but by 8 in its figures; the
 named parameter and the default is the /8 reading that reproduces the published dollar and BTC
 amounts (spec/funding.md FND-KRK-01).
 
-Rule: FND-KRK-01.
+Rules: FND-KRK-01, FND-ENG-01.
 """
 
 from __future__ import annotations
 
 import attrs
-from perpspec.funding import DEFAULT_SINK, NotionalPrice, Payments
+from perpspec.funding import (
+    DEFAULT_SINK,
+    EngineFunding,
+    FundingContext,
+    NotionalPrice,
+    Payments,
+    SettlementRates,
+    premium_index,
+    weighted_average,
+)
 from perpspec.numeric import Rounding, Term, clamp, div_round
 from perpspec.quantities import Rate
 from perpspec.registry import variant
@@ -28,7 +37,7 @@ _HOURLY_CAP = Rate(250_000)
 
 @variant("funding", "kraken")
 @attrs.frozen
-class KrakenFunding(Payments):
+class KrakenFunding(Payments, EngineFunding):
     """Rule: FND-KRK-01. :math:`F_{1h} = \\operatorname{clamp}((perp - index)/(index \\cdot k), \\pm cap)`
     with ``k = hourly_divisor`` (8 per the figures; 24 per the text), one division.
     """
@@ -58,3 +67,20 @@ class KrakenFunding(Payments):
         """Rule: FND-KRK-01. From prices: ``clamp((perp - index) / (index * k), +-cap)``."""
         f = div_round((perp - index) * RATE_ONE, index * self.hourly_divisor, self.rounding)
         return clamp(f, -self.hourly_cap, self.hourly_cap)
+
+    # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
+
+    def sample_premium(self, ctx: FundingContext) -> Term | None:
+        """Rules: FND-ENG-02, FND-PRM-01. ``(perp - index) / index`` with the mark as the perp price
+        (FND-PRM-01 with both impact prices at the mark); ``None`` when one is missing."""
+        if ctx.mark is None or ctx.index is None:
+            return None
+        return premium_index(ctx.mark, ctx.mark, ctx.index, ctx.index, self.rounding)
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
+        """Rules: FND-ENG-01, FND-KRK-01. ``hourly_from_premium(mean of the samples)``; ``None``
+        without samples."""
+        if not ctx.samples:
+            return None
+        avg = weighted_average(ctx.premiums(), None, self.rounding)
+        return SettlementRates.symmetric(self.hourly_from_premium(avg))

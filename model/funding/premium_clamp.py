@@ -4,7 +4,7 @@
 (Binance) and capped (Binance ``0.75 MMR``; BitMEX ``75% (IM - MM)``; fixed otherwise).
 
 Rules: FND-PRM-01, FND-AVG-01, FND-CLP-01, FND-CAP-01, FND-IMN-01, FND-INT-01, FND-INT-02,
-FND-IRT-01, FND-PAY-01.
+FND-IRT-01, FND-PAY-01, FND-ENG-01, FND-ENG-03.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from collections.abc import Sequence
 import attrs
 from perpspec.funding import (
     DEFAULT_SINK,
+    EngineFunding,
+    FundingContext,
     NotionalPrice,
     Payments,
+    SettlementRates,
     cap_rate,
     interest_clamp,
     linear_weights,
@@ -60,9 +63,18 @@ _IMPACT_MARGIN = Money(0)
 _CALM_THRESHOLD = Rate(25_000)
 
 
+@attrs.frozen
+class IntervalCarry:
+    """Rule: FND-INT-02. Carried between settlements: the symbol's current interval (hours) and
+    its calm streak on the capped interval."""
+
+    interval_hours: int
+    calm_streak: int = 0
+
+
 @variant("funding", "premium-interest-clamp")
 @attrs.frozen
-class PremiumInterestClamp(Payments):
+class PremiumInterestClamp(Payments, EngineFunding):
     """Rules: FND-CLP-01, FND-CAP-01, FND-INT-01. Parameters of the premium/interest/clamp family.
 
     - ``interest``: ``I`` per base interval (0.01% per 8 h by default);
@@ -205,6 +217,62 @@ class PremiumInterestClamp(Payments):
         revert = and_(calm, streak >= self.calm_cycles)
         hours = ite(hit, self.capped_interval_hours, ite(revert, self.calm_interval_hours, current_hours))
         return hours, ite(or_(hit, revert), 0, streak)
+
+    # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
+
+    def impact_notional_for(self, symbol: str, first_imr: int) -> int | None:
+        """Rules: FND-ENG-01, FND-IMN-01. ``impact_margin / first_imr``; ``None`` when the profile
+        gives no impact margin (COIN-M: a USD amount, not a coin amount) or no IMR is known."""
+        if self.impact_margin <= 0 or first_imr <= 0:
+            return None
+        return int(self.impact_notional(first_imr))
+
+    def carry_of(self, ctx: FundingContext) -> IntervalCarry:
+        """Rule: FND-INT-02. The carried interval, ``interval_hours`` before the first settlement."""
+        carry = ctx.carry
+        return carry if isinstance(carry, IntervalCarry) else IntervalCarry(self.interval_hours)
+
+    def sample_premium(self, ctx: FundingContext) -> Term | None:
+        """Rules: FND-ENG-02, FND-PRM-01. Impact prices against the index (or the mark); ``None``
+        when an impact price, the index or (mark reference) the mark is missing. BitMEX's
+        ``FairBasisUsedInMark`` is not in the context: the sample carries no basis term."""
+        if ctx.impact_bid is None or ctx.impact_ask is None or ctx.index is None:
+            return None
+        if self.premium_reference is PremiumReference.MARK and ctx.mark is None:
+            return None
+        return self.premium(ctx.impact_bid, ctx.impact_ask, ctx.index, ctx.mark)
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
+        """Rules: FND-ENG-01, FND-AVG-01, FND-CLP-01, FND-INT-01, FND-CAP-01, FND-INT-02.
+        ``rate(average(samples), cap_for_symbol(symbol, first_mmr, first_imr), carried hours)``;
+        the carry becomes ``next_interval(hours, rate, cap, streak)``. ``None`` without samples."""
+        cap = self.cap_of(ctx)
+        if not ctx.samples or cap is None:
+            return None
+        carry = self.carry_of(ctx)
+        rate = self.rate(self.average(ctx.premiums()), cap, carry.interval_hours)
+        return SettlementRates.symmetric(rate, self._next_carry(carry, rate, cap))
+
+    def explicit_rates(self, ctx: FundingContext, rate: Term) -> SettlementRates:
+        """Rules: FND-ENG-03, FND-INT-02. A replayed rate still drives the interval changes."""
+        cap = self.cap_of(ctx)
+        if cap is None:  # no margin rates known: the interval rules cannot tell a capped rate
+            return SettlementRates.symmetric(rate, ctx.carry)
+        return SettlementRates.symmetric(rate, self._next_carry(self.carry_of(ctx), rate, cap))
+
+    def cap_of(self, ctx: FundingContext) -> Term | None:
+        """Rules: FND-CAP-01, FND-ENG-02. The symbol's cap from the context's first-tier rates;
+        ``None`` when the cap needs a margin rate the context does not have (0)."""
+        uses_margin = self.cap_basis is not CapBasis.FIXED and (
+            not self.capped_symbols or ctx.symbol in self.capped_symbols)
+        if uses_margin and (ctx.first_mmr <= 0 or
+                            (self.cap_basis is CapBasis.IM_MINUS_MM and ctx.first_imr <= 0)):
+            return None
+        return self.cap_for_symbol(ctx.symbol, ctx.first_mmr, ctx.first_imr)
+
+    def _next_carry(self, carry: IntervalCarry, rate: Term, cap: Term) -> IntervalCarry:
+        hours, streak = self.next_interval(carry.interval_hours, rate, cap, carry.calm_streak)
+        return IntervalCarry(int(hours), int(streak))
 
 
 def interest_from_rates(quote_rate: Term, base_rate: Term, intervals_per_day: int = 3,

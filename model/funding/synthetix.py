@@ -4,13 +4,20 @@ Synthetix works in 18-decimal fixed point (``UNIT = 1e18``, ``mulDecimal``/``div
 truncate toward zero); this module reproduces that scale and converts to a perpspec ``Rate``
 (10^-8) at the boundary with :func:`perpspec.funding.to_rate` (toward zero).
 
-Rules: FND-SNX-01, FND-SNX-02.
+Rules: FND-SNX-01, FND-SNX-02, FND-ENG-01.
 """
 
 from __future__ import annotations
 
 import attrs
-from perpspec.funding import DEFAULT_SINK, to_rate
+from perpspec.funding import (
+    DEFAULT_SINK,
+    EngineFunding,
+    FundingContext,
+    NotionalPrice,
+    SettlementRates,
+    to_rate,
+)
 from perpspec.numeric import Rounding, Term, clamp, div_trunc
 from perpspec.quantities import Rate
 from perpspec.registry import variant
@@ -34,7 +41,7 @@ _MAX_FUNDING_VELOCITY = Rate(0)
 
 @variant("funding", "synthetix-velocity")
 @attrs.frozen
-class SynthetixVelocity:
+class SynthetixVelocity(EngineFunding):
     """Rules: FND-SNX-01, FND-SNX-02.
 
     ``max_funding_velocity``: per day (10^-8, e.g. "0.25%" per day); ``skew_scale`` in the same
@@ -43,6 +50,7 @@ class SynthetixVelocity:
 
     max_funding_velocity: Rate = _MAX_FUNDING_VELOCITY
     skew_scale: int = 1
+    notional_price: NotionalPrice = NotionalPrice.ORACLE
     sink: str = DEFAULT_SINK
 
     def check(self) -> list[tuple[str, str]]:
@@ -71,3 +79,17 @@ class SynthetixVelocity:
     def as_rate(self, rate_18: Term) -> Term:
         """A 1e18 rate as a perpspec ``Rate`` (10^-8), toward zero."""
         return to_rate(rate_18, 18, Rounding.TRUNC)
+
+    # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
+
+    def settlement_rates(self, ctx: FundingContext) -> SettlementRates:
+        """Rules: FND-ENG-01, FND-SNX-01, FND-SNX-02. No premium samples: the skew is
+        ``long_size - short_size`` (``skew_scale`` in size units); ``rate_now = next_rate(carry,
+        velocity(skew), elapsed s)`` (carry: the 1e18 daily rate, 0 initially); the rate of the
+        settlement is what ``accrued_per_unit`` charges one unit of notional (price 1), as a
+        ``Rate`` toward zero. The new carry is ``rate_now``."""
+        last = ctx.carry if isinstance(ctx.carry, int) else 0
+        elapsed = div_trunc(ctx.elapsed_ms(), 1000)
+        now = self.next_rate(last, self.velocity(ctx.long_size - ctx.short_size), elapsed)
+        rate = self.as_rate(-self.accrued_per_unit(last, now, elapsed, UNIT))
+        return SettlementRates.symmetric(rate, now)
