@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from perpspec.proofs import (
+    funding,  # noqa: F401
     liquidation,  # noqa: F401
     margin,  # noqa: F401
     numeric_core,  # noqa: F401

@@ -7,7 +7,9 @@ moves. The exact schedule (``maintenance_tiers()``) is used only to split the no
 into tiers, so that a counterexample names its tier, and to state the rounding bound; it
 never replaces the model's formula.
 
-Rules: INV-20, INV-21, INV-22, MRG-FLAT-01.
+A risk-limit step model (BitMEX) is split per step for PRF-MRG-04, up to a stated step count.
+
+Rules: INV-20, INV-21, INV-22, INV-23, MRG-FLAT-01.
 """
 
 from __future__ import annotations
@@ -171,10 +173,90 @@ def runs_on_z3(model: Any) -> bool:
     return True
 
 
+#: The most risk-limit steps a step-model proof splits the value axis into (the solver runs
+#: one claim per step and per boundary, a few milliseconds each).
+MAX_STEPS = 250
+
+
+def risk_steps(model: Any) -> tuple[int, int] | None:
+    """``(base limit, step)`` in money units of a risk-limit step model (BitMEX), else ``None``.
+
+    A step model applies one rate to the whole position value and raises it by one step at
+    each risk limit ``base + k·step``, so ``MM = V·rate(steps(V))`` is a product of two terms
+    that depend on ``V``: nonlinear, and Z3 times out on it over the whole axis. Inside one
+    step the rate is a constant and the claim is linear.
+    """
+    base, step = getattr(model, "base_risk_limit", None), getattr(model, "step", None)
+    if callable(getattr(model, "steps", None)) and isinstance(base, int) and isinstance(step, int):
+        return (base, step) if base >= 0 and step > 0 else None
+    return None
+
+
+def step_limit(model: Any, base: int, step: int) -> tuple[int, str]:
+    """The number ``K`` of steps the proof covers and why.
+
+    ``K`` is the last step whose initial rate (the model's own ``im_rate``, evaluated on the
+    step's upper limit) is at most 100%: above it a position needs more initial margin than
+    its value (leverage below 1), so no larger position can be opened. Capped at
+    :data:`MAX_STEPS`; a model without ``im_rate`` gets the cap.
+    """
+    im_rate = getattr(model, "im_rate", None)
+    if not callable(im_rate):
+        return MAX_STEPS, f"K is the proof's step cap {MAX_STEPS}"
+    k = 0
+    while k < MAX_STEPS and im_rate(base + (k + 1) * step) <= RATE_ONE:
+        k += 1
+    if k == MAX_STEPS:
+        return k, f"K is the proof's step cap {MAX_STEPS} (the initial rate is still ≤ 100% there)"
+    return k, "K is the last step whose initial rate is ≤ 100%: a larger position needs IM above its value"
+
+
+def _step_claims(sub: MarginSubject, base: int, step: int) -> Obligation:
+    """PRF-MRG-04 for a risk-step model, split per step ``k = 0..K`` (see :func:`risk_steps`).
+
+    Step 0 is ``[0, base]``, step ``k ≥ 1`` is ``(base + (k−1)·step, base + k·step]`` (a value
+    equal to a limit stays in it). Per step: ``0 ≤ MM(N) ≤ MM(N′)`` for ``N ≤ N′`` in the step
+    and ``IM(N) ≥ MM(N)``; per boundary ``b_k = base + k·step``: ``MM(b_k) ≤ MM(b_k + 1)`` (the
+    jump onto the next step never lowers MM). Chained, they give ``MM(N) ≤ MM(N′)`` for all
+    ``0 ≤ N ≤ N′ ≤ base + K·step``. The split only bounds the inputs; the goal is the model's
+    own ``maintenance`` / ``initial`` on the Z3 terms.
+    """
+    n, s, oi = _symbols()
+    n2, s2 = z3.Int("N2"), z3.Int("S2")
+    m = sub.model
+    d = sub.money_decimals
+    k_max, why = step_limit(m, base, step)
+    mm0, mm1 = m.maintenance(_pos(n, s, oi)), m.maintenance(_pos(n2, s2, oi))
+    im0 = m.initial(_pos(n, s, oi))
+    free = (s >= 0, s <= s2, oi >= 0)
+    show = {"S": (s, sub.size_decimals), "N": (n, d), "S′": (s2, sub.size_decimals), "N′": (n2, d),
+            "OI": (oi, d), "MM": (mm0, d), "MM′": (mm1, d), "IM": (im0, d)}
+    claims: list[Claim] = []
+    for k in range(k_max + 1):
+        hi = base + k * step
+        lo = n >= 0 if k == 0 else n > hi - step
+        top_k = format_units(hi, d)
+        span = f"[0, {top_k}]" if k == 0 else f"({format_units(hi - step, d)}, {top_k}]"
+        claims.append(Claim(z3.And(mm0 >= 0, mm0 <= mm1), (lo, n <= n2, n2 <= hi, *free), show,
+                            f"step {k} {span}: monotone"))
+        claims.append(Claim(im0 >= mm0, (lo, n <= hi, *free), show, f"step {k} {span}: IM ≥ MM"))
+        if k < k_max:
+            claims.append(Claim(mm0 <= mm1, (n == hi, n2 == n + 1, *free), show,
+                                f"boundary {top_k}: step {k} → {k + 1}"))
+    top = format_units(base + k_max * step, d)
+    bounds = (f"risk steps: k ≤ K = {k_max}, value N ≤ N′ ≤ {top} in the settlement asset; {why}; "
+              "one claim per step (monotone inside it, IM ≥ MM) and per boundary "
+              "(MM(limit + 1) ≥ MM(limit)); "
+              f"values above {top} are not proved")
+    return Obligation(tuple(claims), bounds)
+
+
 @proof(
     "PRF-MRG-04",
-    rules=("INV-20", "INV-22"),
-    bounds="size S ≤ S′, notional N ≤ N′ ∈ [0, ∞) (unbounded), open interest free, ≥ 0; no leverage set",
+    rules=("INV-20", "INV-22", "INV-23"),
+    bounds="size S ≤ S′, notional N ≤ N′ ∈ [0, ∞) (unbounded), open interest free, ≥ 0; no leverage set; "
+           "risk-step models (BitMEX): split per step, N ≤ N′ bounded by the step count "
+           "(see the subject's bounds)",
     timeout_s=15,
     subjects=margin_subjects(lambda m: not provable(m) and runs_on_z3(m)),
 )
@@ -184,8 +266,15 @@ def mm_non_decreasing_in_size(sub: MarginSubject) -> Obligation:
 
     For models whose rate depends on the position size or value (OKX size tiers, Deribit's
     size-linear rate, BitMEX risk steps, dYdX's open-interest IMF): ``0 ≤ MM(S, N) ≤ MM(S′, N′)``
-    for ``S ≤ S′``, ``N ≤ N′``, and ``IM(S, N) ≥ MM(S, N)``. Rules: INV-20, INV-22.
+    for ``S ≤ S′``, ``N ≤ N′``, and ``IM(S, N) ≥ MM(S, N)``. A risk-step model (BitMEX) is
+    split per step ``k = 0..K`` with a claim per step boundary (:func:`_step_claims`): its
+    ``MM = V·rate(steps(V))`` is nonlinear over the whole axis but linear inside one step; the
+    proof then holds for values up to ``base + K·step`` and says so in its bounds.
+    Rules: INV-20, INV-22, INV-23.
     """
+    steps = risk_steps(sub.model)
+    if steps is not None:
+        return _step_claims(sub, *steps)
     n, s, oi = _symbols()
     n2, s2 = z3.Int("N2"), z3.Int("S2")
     m = sub.model

@@ -1,4 +1,4 @@
-"""What the proofs run on: the bundled profiles' markets and their margin tables.
+"""What the proofs run on: the bundled profiles' markets, their margin tables and funding settlement.
 
 A proof over a margin model runs once per bundled profile and market whose model it
 applies to (:func:`margin_subjects`). A profile that fails to load yields one ``error``
@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 from perpspec.margin import LinearTier
+from perpspec.numeric import Rounding
 from perpspec.profile import ContractKind
 from perpspec.proofs.framework import Subject
 from perpspec.traceability import ID
@@ -110,3 +111,57 @@ def is_tiered(model: Any) -> bool:
 def variant_name(model: Any) -> str:
     """The registered variant name of a parameter object ("" if unregistered)."""
     return str(getattr(type(model), "variant_name", ""))
+
+
+@attrs.frozen
+class FundingSubject:
+    """One market's funding settlement: its contract (kind, scales, contract value) and the
+    rounding and dust sink the engine settles it with (ENG-FUND-01)."""
+
+    profile: str
+    market: str
+    contract: Any  # perpspec.funding.Contract
+    rounding: Rounding
+    sink: str
+    variant: str = ""
+
+
+def settlement_rounding(model: Any) -> tuple[Rounding, str]:
+    """The rounding and sink a funding variant settles with, as the engine picks them: the
+    variant's ``payment_rounding`` and ``sink`` if it names them, else ceil and the default sink."""
+    from perpspec.funding import DEFAULT_SINK
+
+    rounding = getattr(model, "payment_rounding", Rounding.CEIL)
+    sink = getattr(model, "sink", DEFAULT_SINK)
+    return (rounding if isinstance(rounding, Rounding) else Rounding.CEIL,
+            sink if isinstance(sink, str) else DEFAULT_SINK)
+
+
+def funding_subject(profile: str, market: str, contract: Any, rounding: Rounding = Rounding.CEIL,
+                    sink: str = "insurance-fund", variant: str = "") -> Subject:
+    """A subject for one market's funding settlement (also used by tests)."""
+    value = FundingSubject(profile, market, contract, rounding, sink, variant)
+    return Subject(f"{profile}/{market}", value, profile, market)
+
+
+def funding_subjects() -> list[Subject]:
+    """Every bundled (profile, market) with the contract and rounding its funding settles with."""
+    from perpspec.funding import Contract
+    from perpspec.profiles import bundled_names, load_profile
+
+    out: list[Subject] = []
+    for name in bundled_names():
+        try:
+            prof = load_profile(name)
+        except Exception as exc:
+            out.append(Subject(name, profile=name, error=f"profile failed to load: {exc}"))
+            continue
+        model = prof.mechanism("funding")
+        rounding, sink = settlement_rounding(model)
+        sc = prof.scales
+        for sym in sorted(prof.markets):
+            spec = prof.markets[sym]
+            contract = Contract(spec.contract, sc.size_decimals, sc.price_decimals, sc.money_decimals,
+                                spec.contract_value)
+            out.append(funding_subject(name, sym, contract, rounding, sink, variant_name(model)))
+    return out

@@ -3,20 +3,24 @@ FAIL (with a counterexample naming the tier) on deliberately broken tables built
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 import orjson
 import pytest
 from perpspec.cli import app
+from perpspec.funding import Contract, Settlement, owed_fraction, settle_owed
 from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin.bitmex import BitmexRiskSteps
 from perpspec.margin.brackets import BinanceBrackets, Bracket
 from perpspec.margin.flat import FlatMargin
 from perpspec.margin.piecewise import select
-from perpspec.numeric import Rounding, Term, div_round
+from perpspec.numeric import Rounding, Term, div_round, ite
+from perpspec.profile import ContractKind
 from perpspec.proofs.framework import REGISTRY, all_proofs, run_all, run_proof
 from perpspec.proofs.runner import run_proofs
-from perpspec.proofs.subjects import margin_subject
+from perpspec.proofs.subjects import funding_subject, margin_subject
 from perpspec.units import RATE_ONE, parse_units
 from typer.testing import CliRunner
 
@@ -69,7 +73,7 @@ def binance_2021() -> BinanceBrackets:
 def test_registry_has_the_proofs() -> None:
     ids = {s.id for s in all_proofs()}
     assert {"PRF-RND-01", "PRF-RND-02", "PRF-RND-03", "PRF-RND-04", "PRF-RND-05", "PRF-RND-06",
-            "PRF-MRG-01", "PRF-MRG-02", "PRF-MRG-03"} <= ids
+            "PRF-MRG-01", "PRF-MRG-02", "PRF-MRG-03", "PRF-MRG-04", "PRF-FND-01"} <= ids
     for s in all_proofs():
         assert s.rules and s.bounds, s.id
         assert f"Rules: {', '.join(s.rules)}" in s.doc or all(r in s.doc for r in s.rules), s.id
@@ -209,3 +213,142 @@ def test_no_claims_is_not_applicable() -> None:
     table = BybitProgressive((ProgressiveTier(0, rate("0.5%")),))
     r = run_proof(REGISTRY["PRF-LIQ-02"], margin_subject("test", "NOCAP", table, USDT), 30)
     assert r.status == "n/a" and not r.failed
+
+
+# --------------------------------------------------------------------------- BitMEX risk steps
+
+
+def xbt(text: str) -> int:
+    return parse_units(text, 8)  # satoshi
+
+
+@attrs.frozen
+class SteppedRates:
+    """A BitMEX-style step model (the bundled model's steps, initial margin and limits) whose MM
+    rate per step is read from a hand-typed table (the last entry repeats): a table that lowers
+    the rate at some step breaks INV-23."""
+
+    inner: BitmexRiskSteps
+    mm_rates: tuple[int, ...]
+
+    @property
+    def base_risk_limit(self) -> int:
+        return int(self.inner.base_risk_limit)
+
+    @property
+    def step(self) -> int:
+        return int(self.inner.step)
+
+    def steps(self, value: Term) -> Term:
+        return self.inner.steps(value)
+
+    def im_rate(self, value: Term) -> Term:
+        return self.inner.im_rate(value)
+
+    def mm_rate(self, value: Term) -> Term:
+        k = self.steps(value)
+        out: Term = self.mm_rates[-1]
+        for i in reversed(range(len(self.mm_rates) - 1)):
+            out = ite(k == i, self.mm_rates[i], out)
+        return out
+
+    def maintenance(self, pos: PositionRisk) -> Term:
+        return div_round(pos.notional * self.mm_rate(pos.notional), RATE_ONE, Rounding.CEIL)
+
+    def initial(self, pos: PositionRisk) -> Term:
+        return self.inner.initial(pos)
+
+
+def xbtusd_steps(base_mm: str = "0.4%", base_im: str = "1%") -> BitmexRiskSteps:
+    """XBTUSD risk limits (reference cex-venues §2.3: base 200 XBT, step 100 XBT, 0.40%/1.00%)."""
+    return BitmexRiskSteps(xbt("200"), xbt("100"), rate(base_mm), rate(base_im))
+
+
+@pytest.mark.rule("INV-20", "INV-22", "INV-23", "MRG-BMX-01", "MRG-BMX-02")
+def test_bitmex_steps_small_k_proved() -> None:
+    """Base rates 10%/50%: the initial rate passes 100% after K = 5 steps (50% + 5 x 10%), so
+    the proof covers values up to 200 + 5 x 100 = 700 XBT: 6 steps x 2 claims + 5 boundaries."""
+    sub = margin_subject("test", "XBTUSD", xbtusd_steps("10%", "50%"), 8)
+    r = run_proof(REGISTRY["PRF-MRG-04"], sub, 30)
+    assert r.status == "proved", r
+    assert r.claims == 6 * 2 + 5
+    assert "k ≤ K = 5" in r.bounds and "N′ ≤ 700 " in r.bounds and "above 700 are not proved" in r.bounds
+    assert "MRG-BMX-01" in r.rules and "INV-23" in r.rules
+
+
+@pytest.mark.rule("INV-20", "INV-23", "MRG-BMX-01", "MRG-BMX-02")
+def test_bitmex_bundled_profile_proved() -> None:
+    """The bundled XBTUSD table: K = 247 steps (1% + 247 x 0.4% = 99.8% <= 100% < 100.2%),
+    values up to 200 + 247 x 100 = 24,900 XBT, 248 steps x 2 claims + 247 boundaries."""
+    from perpspec.profiles import load_profile
+
+    prof = load_profile("bitmex-xbtusd")
+    assert prof.markets["XBTUSD"].margin == xbtusd_steps()
+    r = run_proof(REGISTRY["PRF-MRG-04"], margin_subject("bitmex-xbtusd", "XBTUSD", xbtusd_steps(), 8), 30)
+    assert r.status == "proved", r
+    assert r.claims == 248 * 2 + 247
+    assert "k ≤ K = 247" in r.bounds and "24900" in r.bounds
+
+
+@pytest.mark.rule("INV-20", "INV-23")
+def test_step_table_lowering_the_rate_yields_counterexample() -> None:
+    """MM rates 0.4%, 0.8%, 1.2%, then 0.8% at step 3: MM falls from 4.8 XBT at the 400 XBT
+    limit to 3.20000001 XBT one satoshi above it (ceil of 400.00000001 x 0.8%)."""
+    rates = ("0.4%", "0.8%", "1.2%", "0.8%", "1.6%")
+    table = SteppedRates(xbtusd_steps(), tuple(rate(r) for r in rates))
+    assert table.mm_rate(xbt("450")) == rate("0.8%")
+    r = run_proof(REGISTRY["PRF-MRG-04"], margin_subject("test", "BROKEN", table, 8), 30)
+    assert r.status == "counterexample" and r.failed
+    assert r.failed_claim == "boundary 400: step 2 → 3"
+    assert r.counterexample["N"] == "400" and r.counterexample["N′"] == "400.00000001"
+    assert r.counterexample["MM"] == "4.8" and r.counterexample["MM′"] == "3.20000001"
+
+
+# --------------------------------------------------------------------------- funding zero-sum
+
+
+@pytest.mark.rule("FND-SUM-01", "FND-PAY-01", "INV-01")
+def test_funding_zero_sum_proved_on_bundled_profiles() -> None:
+    results = run_all(only="PRF-FND-01", timeout_s=30)
+    bad = [f"{r.subject}: {r.status} {r.failed_claim} {dict(r.counterexample)} {r.reason}"
+           for r in results if r.status != "proved"]
+    assert not bad, "\n".join(bad)
+    assert len(results) >= 10 and {r.claims for r in results} == {6}  # n = 2, 3, 4 x 2 claims
+    inverse = [r for r in results if r.subject == "bitmex-xbtusd/XBTUSD"]
+    assert inverse and "inverse contract, ceil rounding: 0 ≤ dust < n" in inverse[0].bounds
+
+
+@pytest.mark.rule("FND-SUM-01", "FND-PAY-01")
+@pytest.mark.parametrize("rounding", [Rounding.CEIL, Rounding.TRUNC])
+def test_funding_zero_sum_inverse_contract(rounding: Rounding) -> None:
+    """Coin-margined BTCUSD (100 USD contracts): the settlement's bound follows its rounding
+    (ceil: 0 <= dust < n; toward zero, Drift's: |dust| < n)."""
+    contract = Contract(ContractKind.INVERSE, 0, 1, 8, 100)
+    r = run_proof(REGISTRY["PRF-FND-01"], funding_subject("test", "BTCUSD", contract, rounding), 30)
+    assert r.status == "proved", r
+
+
+@pytest.mark.rule("FND-SUM-01")
+def test_trader_favouring_rounding_yields_counterexample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A settlement that rounds the amounts owed toward zero while claiming ceil: payers pay less
+    than they owe, the dust can go negative, and the rounding bound fails for two holders."""
+    import perpspec.proofs.funding as proofs_funding
+
+    def truncating(
+        owed: Sequence[tuple[Term, Term]], rounding: Rounding = Rounding.CEIL, sink: str = "x"
+    ) -> Settlement:
+        return settle_owed(owed, Rounding.TRUNC, sink)
+
+    monkeypatch.setattr(proofs_funding, "settle_owed", truncating)
+    contract = Contract(ContractKind.LINEAR, 3, 2, 8)
+    r = run_proof(REGISTRY["PRF-FND-01"], funding_subject("test", "BTCUSDT", contract), 30)
+    assert r.status == "counterexample"
+    assert r.failed_claim == "n = 2: rounding bound"
+    # the model values: the holders were charged less than they owe in total
+    cx = r.counterexample
+    qs = [parse_units(cx[k], 3) for k in ("q1", "q2")]
+    price, f = parse_units(cx["P"], 2), parse_units(cx["F"], 8)
+    owed = [owed_fraction(contract, q, price, f) for q in qs]
+    charged = -sum(parse_units(cx[k], 8) for k in ("Δ1", "Δ2"))
+    assert charged == parse_units(cx["dust"], 8)
+    assert charged * owed[0][1] < sum(num for num, _ in owed)
