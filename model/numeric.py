@@ -7,6 +7,8 @@ Python ``if``, ``//``, ``%``, ``min`` or ``max`` on a value goes through a helpe
 
 The backend is inferred from the argument types: if every argument is an ``int`` the
 Python path runs (fast, no Z3 import); if any argument is a Z3 term, a Z3 term comes back.
+Each helper starts with a fast path for plain ``int`` arguments (``type(x) is int``) that
+computes exactly what its general int path computes, without the type dispatch.
 
 Rules: RND-DIV-01 (floor), RND-DIV-02 (ceil), RND-DIV-03 (toward zero),
 RND-DIV-04 (half-even), RND-DIV-05 (half away from zero), RND-TICK-01 (round to a step).
@@ -58,6 +60,8 @@ def _z3() -> Any:
 
 def ite(c: Cond, a: Term, b: Term) -> Term:
     """``a if c else b`` on both backends (both branches are evaluated on ints)."""
+    if type(a) is int and type(b) is int and type(c) is bool:
+        return a if c else b
     if is_symbolic(c, a, b):
         return _z3().If(c, a, b)
     return a if c else b
@@ -65,16 +69,22 @@ def ite(c: Cond, a: Term, b: Term) -> Term:
 
 def max_(a: Term, b: Term) -> Term:
     """The larger of ``a`` and ``b``."""
+    if type(a) is int and type(b) is int:
+        return a if a >= b else b
     return ite(a >= b, a, b)
 
 
 def min_(a: Term, b: Term) -> Term:
     """The smaller of ``a`` and ``b``."""
+    if type(a) is int and type(b) is int:
+        return a if a <= b else b
     return ite(a <= b, a, b)
 
 
 def abs_(a: Term) -> Term:
     """``|a|``."""
+    if type(a) is int:
+        return a if a >= 0 else -a
     return ite(a >= 0, a, -a)
 
 
@@ -120,6 +130,10 @@ def div_floor(a: Term, b: Term) -> Term:
     Z3's integer ``/`` is Euclidean division, which equals floor division only for a
     positive divisor; for a negative divisor ``floor(a/b) = floor(-a/-b)``.
     """
+    if type(a) is int and type(b) is int:
+        if b == 0:
+            raise ZeroDivisionError("perpspec division by zero")
+        return a // b
     if is_symbolic(a, b):
         z3 = _z3()
         return z3.If(b > 0, a / b, (-a) / (-b))
@@ -129,12 +143,16 @@ def div_floor(a: Term, b: Term) -> Term:
 
 def div_ceil(a: Term, b: Term) -> Term:
     """Rule RND-DIV-02: :math:`\\lceil a/b \\rceil` (toward +infinity) = ``-floor(-a/b)``."""
+    if type(a) is int and type(b) is int:
+        if b == 0:
+            raise ZeroDivisionError("perpspec division by zero")
+        return -(-a // b)
     return -div_floor(-a, b)
 
 
 def div_trunc(a: Term, b: Term) -> Term:
     """Rule RND-DIV-03: a/b rounded toward zero (Go's and Rust's integer ``/``)."""
-    if is_symbolic(a, b):
+    if (type(a) is not int or type(b) is not int) and is_symbolic(a, b):
         same_sign = (a >= 0) == (b > 0)
         return ite(same_sign, div_floor(a, b), div_ceil(a, b))
     _check_divisor(b)
@@ -147,7 +165,7 @@ def div_half_up(a: Term, b: Term) -> Term:
 
     :math:`\\operatorname{sign}(ab)\\,\\lfloor (2|a| + |b|) / (2|b|) \\rfloor`.
     """
-    if is_symbolic(a, b):
+    if (type(a) is not int or type(b) is not int) and is_symbolic(a, b):
         q = div_floor(2 * abs_(a) + abs_(b), 2 * abs_(b))
         return ite((a >= 0) == (b > 0), q, -q)
     _check_divisor(b)
@@ -157,7 +175,7 @@ def div_half_up(a: Term, b: Term) -> Term:
 
 def div_half_even(a: Term, b: Term) -> Term:
     """Rule RND-DIV-04: a/b to the nearest integer, ties to the even neighbour (banker's)."""
-    if is_symbolic(a, b):
+    if (type(a) is not int or type(b) is not int) and is_symbolic(a, b):
         n, d = abs_(a), abs_(b)
         q = div_floor(n, d)
         r = n - q * d
@@ -223,4 +241,8 @@ def rescale(a: Term, from_decimals: int, to_decimals: int, mode: Rounding) -> Te
     """
     if to_decimals >= from_decimals:
         return a * pow10(to_decimals - from_decimals)
+    if type(a) is int and mode is Rounding.FLOOR:
+        return a // 10 ** (from_decimals - to_decimals)
+    if type(a) is int and mode is Rounding.CEIL:
+        return -(-a // 10 ** (from_decimals - to_decimals))
     return div_round(a, pow10(from_decimals - to_decimals), mode)
