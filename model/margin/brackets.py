@@ -9,7 +9,14 @@ from fractions import Fraction
 
 import attrs
 from perpspec.margin import LinearTier, PositionRisk
-from perpspec.margin.piecewise import check_floors, deductions, linear_tiers, progressive_scaled, select
+from perpspec.margin.piecewise import (
+    check_floors,
+    column,
+    deductions,
+    linear_tiers,
+    progressive_scaled,
+    select,
+)
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money, Rate
 from perpspec.registry import variant
@@ -50,11 +57,11 @@ class BinanceBrackets:
     brackets: tuple[Bracket, ...]
     rounding: Rounding = Rounding.CEIL
 
-    def _floors(self) -> list[int]:
-        return [b.floor for b in self.brackets]
+    def _floors(self) -> tuple[int, ...]:
+        return column(self.brackets, "floor")
 
-    def _rates(self) -> list[int]:
-        return [b.mmr for b in self.brackets]
+    def _rates(self) -> tuple[int, ...]:
+        return column(self.brackets, "mmr")
 
     def cums_scaled(self) -> tuple[int, ...]:
         """Rule: MRG-BRK-02. The maintenance amounts ``cum_k`` times 1e8 (money units)."""
@@ -108,7 +115,7 @@ class BinanceBrackets:
 
     def max_leverage(self, notional: Term) -> Term:
         """The max leverage of the bracket holding ``notional``."""
-        return select(notional, self._floors(), [b.max_leverage for b in self.brackets])
+        return select(notional, self._floors(), column(self.brackets, "max_leverage"))
 
     def initial(self, pos: PositionRisk) -> Term:
         """Rule: MRG-BRK-03. :math:`IM = \\lceil N / \\min(L, maxLev_k) \\rceil`; without a
