@@ -97,13 +97,37 @@ def position_requirement(
     market = profile.market(symbol)
     if pos.size == 0:
         return Requirement(0, 0)
-    n = notional(abs(pos.size), _mark(marks, symbol), market, profile.scales, accounting_of(profile))
-    risk = PositionRisk(
-        size=abs(pos.size), notional=n, leverage=pos.leverage, oi_notional=(oi_notional or {}).get(symbol, 0)
-    )
+    risk = _risk(symbol, pos, market, marks, profile, oi_notional)
     return Requirement(
         initial=int(market.margin.initial(risk)), maintenance=int(market.margin.maintenance(risk))
     )
+
+
+def _risk(
+    symbol: str,
+    pos: Position,
+    market: Any,
+    marks: Mapping[str, int],
+    profile: Any,
+    oi_notional: Mapping[str, int] | None,
+) -> PositionRisk:
+    size = abs(pos.size)
+    n = notional(size, _mark(marks, symbol), market, profile.scales, accounting_of(profile))
+    return PositionRisk(size, n, pos.leverage, (oi_notional or {}).get(symbol, 0))
+
+
+def position_initial(
+    symbol: str,
+    pos: Position,
+    marks: Mapping[str, int],
+    profile: Any,
+    oi_notional: Mapping[str, int] | None = None,
+) -> int:
+    """The IM of one position: ``position_requirement(...).initial`` without computing the MM."""
+    market = profile.market(symbol)
+    if pos.size == 0:
+        return 0
+    return int(market.margin.initial(_risk(symbol, pos, market, marks, profile, oi_notional)))
 
 
 def cross_positions(account: Account) -> list[tuple[Key, Position]]:
@@ -113,9 +137,12 @@ def cross_positions(account: Account) -> list[tuple[Key, Position]]:
 
 def equity(account: Account, marks: Mapping[str, int], profile: Any) -> int:
     """Rule: ACC-CRS-01. Cross equity :math:`= collateral + \\sum_{cross} uPnL_i(mark_i)`."""
-    return account.collateral + sum(
-        position_upnl(k[0], p, marks, profile) for k, p in cross_positions(account)
-    )
+    total = account.collateral
+    acc = accounting_of(profile)
+    for (sym, _slot), p in cross_positions(account):
+        market = profile.market(sym)
+        total += unrealized_pnl(p, _mark(marks, sym), market, profile.scales, acc)
+    return total
 
 
 def requirement(
@@ -128,6 +155,15 @@ def requirement(
         im += r.initial
         mm += r.maintenance
     return Requirement(im, mm)
+
+
+def initial_requirement(
+    account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
+) -> int:
+    """Rule: ACC-CRS-01. :math:`\\sum_{cross} IM_i`: ``requirement(...).initial`` without the MMs."""
+    return sum(
+        position_initial(key[0], pos, marks, profile, oi_notional) for key, pos in cross_positions(account)
+    )
 
 
 def isolated_equity(account: Account, key: Key, marks: Mapping[str, int], profile: Any) -> int:
@@ -238,12 +274,14 @@ __all__ = [
     "available_for_withdrawal",
     "cross_positions",
     "equity",
+    "initial_requirement",
     "is_liquidatable",
     "isolated_equity",
     "isolated_liquidatable",
     "isolated_requirement",
     "liquidatable",
     "liquidatable_keys",
+    "position_initial",
     "position_requirement",
     "position_upnl",
     "requirement",

@@ -375,7 +375,7 @@ def _check_initial_margin(
     """
     profile = ex2.profile
     eq = acc_mod.equity(new_acct, marks, profile)
-    im = acc_mod.requirement(new_acct, marks, profile, oi).initial
+    im = acc_mod.initial_requirement(new_acct, marks, profile, oi)
     if eq < im or new_acct.collateral < 0:
         raise Rejected(
             "ENG-IMR-01",
@@ -384,7 +384,7 @@ def _check_initial_margin(
         )
     if side.after.isolated:
         ieq = acc_mod.isolated_equity(new_acct, side.key, marks, profile)
-        iim = acc_mod.isolated_requirement(new_acct, side.key, marks, profile, oi).initial
+        iim = acc_mod.position_initial(side.key[0], new_acct.positions[side.key], marks, profile, oi)
         if ieq < iim:
             raise Rejected(
                 "ENG-IMR-01",

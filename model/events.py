@@ -16,7 +16,7 @@ Rules: EVT-FMT-01, EVT-VER-01, EVT-AMT-01, EVT-TRD-01, EVT-OUT-01.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -340,13 +340,53 @@ def _amount(v: Any, unit: str, decimals: int, field: str) -> int:
         raise _FieldError(field, f"bad {unit}: {exc}") from None
 
 
-def _convert(v: Any, typ: str, field: str, profile: Profile) -> Any:
-    """Rule EVT-AMT-01: one wire value converted to its model type, or a _FieldError."""
-    if typ == "str":
-        if not isinstance(v, str) or not v:
-            raise _FieldError(field, f"expected a non-empty string, got {_describe(v)}")
-        return v
-    if typ in ("time", "int", "pos-int"):
+# One converter per wire type, built once: ``conv(value, field, profile) -> model value``
+# (raises _FieldError). _convert and decode_obj both use them.
+_Converter = Callable[[Any, str, Profile], Any]
+
+
+def _conv_str(v: Any, field: str, profile: Profile) -> Any:
+    if not isinstance(v, str) or not v:
+        raise _FieldError(field, f"expected a non-empty string, got {_describe(v)}")
+    return v
+
+
+def _conv_bool(v: Any, field: str, profile: Profile) -> Any:
+    if type(v) is not bool:
+        raise _FieldError(field, f"expected true or false, got {_describe(v)}")
+    return v
+
+
+def _conv_slot(v: Any, field: str, profile: Profile) -> Any:
+    if v not in SLOTS:
+        raise _FieldError(field, f"expected one of {', '.join(SLOTS)}, got {_describe(v)}")
+    return v
+
+
+def _conv_levels(v: Any, field: str, profile: Profile) -> Any:
+    if not isinstance(v, list):
+        raise _FieldError(field, f"expected a list of [price, size] pairs, got {_describe(v)}")
+    out = []
+    pd, sd = profile.scales.price_decimals, profile.scales.size_decimals
+    for i, lvl in enumerate(v):
+        if not isinstance(lvl, list) or len(lvl) != 2:
+            raise _FieldError(f"{field}[{i}]", f"expected a [price, size] pair, got {_describe(lvl)}")
+        p = _amount(lvl[0], "price", pd, f"{field}[{i}][0]")
+        q = _amount(lvl[1], "size", sd, f"{field}[{i}][1]")
+        if p <= 0 or q <= 0:
+            raise _FieldError(f"{field}[{i}]", "price and size of a book level must be positive")
+        out.append((p, q))
+    return tuple(out)
+
+
+def _conv_param(v: Any, field: str, profile: Profile) -> Any:
+    if isinstance(v, float) or not isinstance(v, (str, int, bool)):
+        raise _FieldError(field, f"expected a string, integer or boolean, got {_describe(v)}")
+    return v
+
+
+def _conv_int(typ: str) -> _Converter:
+    def conv(v: Any, field: str, profile: Profile) -> Any:
         if type(v) is not int:
             raise _FieldError(field, f"expected an integer, got {_describe(v)}")
         if typ == "time" and v < 0:
@@ -354,43 +394,89 @@ def _convert(v: Any, typ: str, field: str, profile: Profile) -> Any:
         if typ == "pos-int" and v <= 0:
             raise _FieldError(field, f"expected a positive integer, got {v}")
         return v
-    if typ == "bool":
-        if type(v) is not bool:
-            raise _FieldError(field, f"expected true or false, got {_describe(v)}")
-        return v
-    if typ == "slot":
-        if v not in SLOTS:
-            raise _FieldError(field, f"expected one of {', '.join(SLOTS)}, got {_describe(v)}")
-        return v
-    if typ.startswith("enum:"):
-        options = typ[5:].split("|")
+
+    return conv
+
+
+def _conv_enum(typ: str) -> _Converter:
+    options = typ[5:].split("|")
+
+    def conv(v: Any, field: str, profile: Profile) -> Any:
         if v not in options:
             raise _FieldError(field, f"expected one of {', '.join(options)}, got {_describe(v)}")
         return v
-    if typ == "levels":
-        if not isinstance(v, list):
-            raise _FieldError(field, f"expected a list of [price, size] pairs, got {_describe(v)}")
-        out = []
-        pd, sd = profile.scales.price_decimals, profile.scales.size_decimals
-        for i, lvl in enumerate(v):
-            if not isinstance(lvl, list) or len(lvl) != 2:
-                raise _FieldError(f"{field}[{i}]", f"expected a [price, size] pair, got {_describe(lvl)}")
-            p = _amount(lvl[0], "price", pd, f"{field}[{i}][0]")
-            q = _amount(lvl[1], "size", sd, f"{field}[{i}][1]")
-            if p <= 0 or q <= 0:
-                raise _FieldError(f"{field}[{i}]", "price and size of a book level must be positive")
-            out.append((p, q))
-        return tuple(out)
-    if typ == "param":
-        if isinstance(v, float) or not isinstance(v, (str, int, bool)):
-            raise _FieldError(field, f"expected a string, integer or boolean, got {_describe(v)}")
-        return v
+
+    return conv
+
+
+_SCALE_FIELDS = {"price": "price_decimals", "size": "size_decimals", "money": "money_decimals"}
+
+
+def _conv_amount(typ: str) -> _Converter:
     positive = typ.startswith("pos-")
     unit = typ[4:] if positive else typ
-    n = _amount(v, unit, _decimals(profile, unit), field)
-    if positive and n <= 0:
-        raise _FieldError(field, f"expected a positive {unit}, got {v!r}")
-    return n
+    attr = _SCALE_FIELDS.get(unit)
+
+    def conv(v: Any, field: str, profile: Profile) -> Any:
+        decimals = getattr(profile.scales, attr) if attr is not None else _decimals(profile, unit)
+        n = _amount(v, unit, decimals, field)
+        if positive and n <= 0:
+            raise _FieldError(field, f"expected a positive {unit}, got {v!r}")
+        return n
+
+    return conv
+
+
+_CONVERTERS: dict[str, _Converter] = {}
+
+
+def _converter(typ: str) -> _Converter:
+    conv = _CONVERTERS.get(typ)
+    if conv is None:
+        if typ == "str":
+            conv = _conv_str
+        elif typ in ("time", "int", "pos-int"):
+            conv = _conv_int(typ)
+        elif typ == "bool":
+            conv = _conv_bool
+        elif typ == "slot":
+            conv = _conv_slot
+        elif typ.startswith("enum:"):
+            conv = _conv_enum(typ)
+        elif typ == "levels":
+            conv = _conv_levels
+        elif typ == "param":
+            conv = _conv_param
+        else:
+            conv = _conv_amount(typ)
+        _CONVERTERS[typ] = conv
+    return conv
+
+
+def _convert(v: Any, typ: str, field: str, profile: Profile) -> Any:
+    """Rule EVT-AMT-01: one wire value converted to its model type, or a _FieldError."""
+    return _converter(typ)(v, field, profile)
+
+
+# kind -> (its EVENT_FIELDS entry, allowed keys, sorted field names, (name, converter, required)...)
+_KIND_TABLES: dict[str, tuple[Any, frozenset[str], str, tuple[tuple[str, _Converter, bool], ...]]] = {}
+
+
+def _kind_table(
+    kind: str, spec: tuple[FieldSpec, ...]
+) -> tuple[Any, frozenset[str], str, tuple[tuple[str, _Converter, bool], ...]]:
+    hit = _KIND_TABLES.get(kind)
+    if hit is not None and hit[0] is spec:
+        return hit
+    names = {name for name, _, _ in spec}
+    table = (
+        spec,
+        frozenset(names | {"v", "kind"}),
+        ", ".join(sorted(names)),
+        tuple((name, _converter(typ), required) for name, typ, required in spec),
+    )
+    _KIND_TABLES[kind] = table
+    return table
 
 
 def decode_obj(obj: Any, profile: Profile) -> Event:
@@ -408,20 +494,18 @@ def decode_obj(obj: Any, profile: Profile) -> Event:
         raise _FieldError(
             "kind", f"unknown event kind {kind!r}; expected one of: {', '.join(sorted(EVENT_FIELDS))}"
         )
-    spec = EVENT_FIELDS[kind]
-    names = {name for name, _, _ in spec}
-    for key in obj:
-        if key not in names and key not in ("v", "kind"):
-            raise _FieldError(
-                str(key), f"unknown field {key!r} for a {kind} event; expected: {', '.join(sorted(names))}"
-            )
+    _spec, allowed, expected, fields = _kind_table(kind, EVENT_FIELDS[kind])
+    if not allowed.issuperset(obj):
+        for key in obj:
+            if key not in allowed:
+                raise _FieldError(str(key), f"unknown field {key!r} for a {kind} event; expected: {expected}")
     kwargs: dict[str, Any] = {}
-    for name, typ, required in spec:
+    for name, conv, required in fields:
         if name not in obj:
             if required:
                 raise _FieldError(name, f"missing field {name!r} of a {kind} event")
             continue
-        kwargs[name] = _convert(obj[name], typ, name, profile)
+        kwargs[name] = conv(obj[name], name, profile)
     return EVENT_KINDS[kind](**kwargs)
 
 

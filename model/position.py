@@ -115,10 +115,12 @@ def apply_fill(
     if qty == 0:
         return pos, 0
     if pos.size == 0 or (pos.size > 0) == (qty > 0):
-        new = attrs.evolve(
-            pos,
-            size=pos.size + qty,
-            entry_value=pos.entry_value + fill_cost(qty, price, market, scales, accounting),
+        new = Position(
+            pos.size + qty,
+            pos.entry_value + fill_cost(qty, price, market, scales, accounting),
+            pos.leverage,
+            pos.isolated,
+            pos.isolated_margin,
         )
         return new, 0
     s = _sigma(market)
@@ -126,7 +128,8 @@ def apply_fill(
         closed = -qty
         e_c = closed_entry(pos.entry_value, pos.size, closed, market)
         realized = _to_money(s * (e_c + fill_cost(qty, price, market, scales, accounting)), market, scales)
-        return attrs.evolve(pos, size=pos.size + qty, entry_value=pos.entry_value - e_c), realized
+        new = Position(pos.size + qty, pos.entry_value - e_c, pos.leverage, pos.isolated, pos.isolated_margin)
+        return new, realized
     # flip: close everything, then open the remainder (PNL-FLIP-01). The fill's cost is
     # rounded once, as a whole, and split: the opened part gets its own cost and the closed
     # part the rest, so the two sides of a trade still cancel exactly (INV-04).
@@ -134,7 +137,7 @@ def apply_fill(
     opened_cost = fill_cost(opened_qty, price, market, scales, accounting)
     closed_cost = fill_cost(qty, price, market, scales, accounting) - opened_cost
     realized = _to_money(s * (pos.entry_value + closed_cost), market, scales)
-    return attrs.evolve(pos, size=opened_qty, entry_value=opened_cost), realized
+    return Position(opened_qty, opened_cost, pos.leverage, pos.isolated, pos.isolated_margin), realized
 
 
 def entry_price(
