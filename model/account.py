@@ -132,7 +132,14 @@ def position_initial(
 
 def cross_positions(account: Account) -> list[tuple[Key, Position]]:
     """The account's cross positions, sorted by key (deterministic order)."""
-    return sorted(((k, p) for k, p in account.positions.items() if not p.isolated), key=lambda kp: kp[0])
+    out = [(k, p) for k, p in account.positions.items() if not p.isolated]
+    if len(out) > 1:
+        out.sort(key=_key)
+    return out
+
+
+def _key(kp: tuple[Key, Position]) -> Key:
+    return kp[0]
 
 
 def equity(account: Account, marks: Mapping[str, int], profile: Any) -> int:
@@ -160,10 +167,19 @@ def requirement(
 def initial_requirement(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> int:
-    """Rule: ACC-CRS-01. :math:`\\sum_{cross} IM_i`: ``requirement(...).initial`` without the MMs."""
-    return sum(
-        position_initial(key[0], pos, marks, profile, oi_notional) for key, pos in cross_positions(account)
-    )
+    """Rule: ACC-CRS-01. :math:`\\sum_{cross} IM_i`: ``requirement(...).initial`` without the MMs
+    (:func:`position_initial` of every cross position, inlined)."""
+    total = 0
+    acc = accounting_of(profile)
+    oi = oi_notional or {}
+    for (sym, _slot), pos in cross_positions(account):
+        market = profile.market(sym)
+        if pos.size == 0:
+            continue
+        size = abs(pos.size)
+        n = notional(size, _mark(marks, sym), market, profile.scales, acc)
+        total += int(market.margin.initial(PositionRisk(size, n, pos.leverage, oi.get(sym, 0))))
+    return total
 
 
 def isolated_equity(account: Account, key: Key, marks: Mapping[str, int], profile: Any) -> int:

@@ -439,8 +439,8 @@ def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
     d_long = d_short = 0
     for side in (b, s):
         before, after = side.before.size, side.after.size
-        d_long += max(after, 0) - max(before, 0)
-        d_short += max(-after, 0) - max(-before, 0)
+        d_long += (after if after > 0 else 0) - (before if before > 0 else 0)
+        d_short += (-after if after < 0 else 0) - (-before if before < 0 else 0)
     new_market = Market(
         market.symbol,
         market.index,
