@@ -162,9 +162,9 @@ def main() -> int:
     ap.add_argument(
         "--gc-freeze-every",
         type=int,
-        default=100_000,
+        default=10_000,
         metavar="N",
-        help="gc.freeze() every N lines (0: leave the GC alone); default 100,000",
+        help="gc.freeze() every N lines (0: leave the GC alone); default 10,000",
     )
     args = ap.parse_args()
     accounts = max(2, int(args.accounts * args.scale))
