@@ -398,7 +398,7 @@ def margin_report(snap: Snapshot, profile: Profile) -> dict[str, Any]:
         if acc.per_contract_rounding():
             rules.add("PNL-AVG-02")
         req = position_requirement(sym, pos, marks, profile, oi)
-        row = {
+        row: dict[str, Any] = {
             "symbol": sym,
             "slot": slot,
             "mode": "isolated" if pos.isolated else "cross",

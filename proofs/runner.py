@@ -50,7 +50,7 @@ def to_json(
     results: Sequence[ProofResult], specs: Sequence[ProofSpec], timeout: int, only: str | None
 ) -> bytes:
     """The JSON document ``perpspec prove --json`` writes."""
-    summary = Counter(r.status for r in results)
+    summary: Counter[str] = Counter(r.status for r in results)
     doc = {
         "schema": SCHEMA_VERSION,
         "tool": "perpspec prove",
@@ -101,7 +101,7 @@ def run_proofs(json_out: Path | None, only: str | None, timeout: int, fast_only:
     results = run_all(only, timeout, fast_only)
     console = Console()
     print_table(results, console)
-    counts = Counter(r.status for r in results)
+    counts: Counter[str] = Counter(r.status for r in results)
     console.print(", ".join(f"{counts[k]} {k}" for k in _ORDER))
     if json_out is not None:
         try:

@@ -104,7 +104,7 @@ class DriftSizePremium:
     unrealized_pnl_initial_asset_weight: int = SPOT_WEIGHT_PRECISION
     unrealized_pnl_maintenance_asset_weight: int = SPOT_WEIGHT_PRECISION
     unrealized_pnl_imf_factor: int = 0
-    unrealized_pnl_max_imbalance: Money = 0
+    unrealized_pnl_max_imbalance: Money = Money(0)
 
     def check(self) -> list[tuple[str, str]]:
         out = []

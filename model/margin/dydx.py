@@ -43,8 +43,8 @@ class DydxLiquidityTier:
 
     initial_margin_ppm: int
     maintenance_fraction_ppm: int
-    open_interest_lower_cap: Money = 0
-    open_interest_upper_cap: Money = 0
+    open_interest_lower_cap: Money = Money(0)
+    open_interest_upper_cap: Money = Money(0)
     custom_imf_ppm: int = 0
 
     def check(self) -> list[tuple[str, str]]:

@@ -395,7 +395,7 @@ def _check_fills(
     }
     for i, (w, f) in enumerate(zip(want, fills, strict=True)):
         fee = next((x.amount for x in fees if x.account == f.account), None)
-        got = {
+        got: dict[str, Any] = {
             "account": f.account,
             "qty": f.qty,
             "price": f.price,

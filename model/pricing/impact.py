@@ -22,6 +22,8 @@ import enum
 from collections.abc import Sequence
 from fractions import Fraction
 
+from typing import Any
+
 import attrs
 from perpspec.funding import premium_index as funding_premium_index
 from perpspec.numeric import Rounding, Term, div_round, round_fraction
@@ -44,7 +46,7 @@ class Measure(enum.Enum):
     SIZE = "size"  #: size units: base for linear contracts, contracts for inverse ones
 
 
-def _positive(_inst: object, attr: attrs.Attribute[int], value: int) -> None:
+def _positive(_inst: object, attr: attrs.Attribute[Any], value: Any) -> None:
     if value <= 0:
         raise ValueError(f"{attr.name} must be positive, got {value}")
 

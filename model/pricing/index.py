@@ -22,6 +22,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 
+from typing import Any
+
 import attrs
 from perpspec.numeric import Cond, Rounding, Term, abs_, div_round
 from perpspec.quantities import Price, Rate
@@ -29,12 +31,12 @@ from perpspec.registry import variant
 from perpspec.units import RATE_ONE
 
 
-def _non_negative(_inst: object, attr: attrs.Attribute[int], value: int) -> None:
+def _non_negative(_inst: object, attr: attrs.Attribute[Any], value: Any) -> None:
     if value < 0:
         raise ValueError(f"{attr.name} must not be negative, got {value}")
 
 
-def _positive(_inst: object, attr: attrs.Attribute[int], value: int) -> None:
+def _positive(_inst: object, attr: attrs.Attribute[Any], value: Any) -> None:
     if value <= 0:
         raise ValueError(f"{attr.name} must be positive, got {value}")
 
