@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-
 from typing import Any
 
 import attrs
