@@ -16,9 +16,11 @@ def declared_packages() -> set[str]:
 def test_every_subpackage_is_declared() -> None:
     found = set()
     for top, name in (("model", "perpspec"), ("proofs", "perpspec.proofs")):
-        for init in (ROOT / top).rglob("__init__.py"):
-            rel = init.parent.relative_to(ROOT / top)
-            found.add(".".join([name, *rel.parts]) if rel.parts else name)
+        for path in (ROOT / top).rglob("*"):
+            # code packages, and data-only folders (profiles, examples) that ship with the wheel
+            if path.name == "__init__.py" or path.suffix in (".toml", ".json", ".jsonl"):
+                rel = path.parent.relative_to(ROOT / top)
+                found.add(".".join([name, *rel.parts]) if rel.parts else name)
     missing = found - declared_packages()
     assert not missing, f"packages missing from pyproject [tool.setuptools] packages: {sorted(missing)}"
 
