@@ -147,6 +147,8 @@ def equity(account: Account, marks: Mapping[str, int], profile: Any) -> int:
     total = account.collateral
     acc = accounting_of(profile)
     for (sym, _slot), p in cross_positions(account):
+        if p.size == 0:  # a flat position (settings only) has no uPnL and needs no price
+            continue
         market = profile.market(sym)
         total += unrealized_pnl(p, _mark(marks, sym), market, profile.scales, acc)
     return total
@@ -276,6 +278,7 @@ def available_for_withdrawal(
     total = sum(
         notional(abs(p.size), _mark(marks, k[0]), profile.market(k[0]), profile.scales, acc)
         for k, p in cross_positions(account)
+        if p.size != 0
     )
     free = equity(account, marks, profile) - int(transfer_requirement(req.initial, total, acc))
     return max(0, free)
