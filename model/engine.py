@@ -13,7 +13,8 @@ rejection (withdrawals, transfers, risk-increasing fills) or, where the venue le
 
 Rules: ENG-TIM-01, ENG-UNK-01, ENG-AMT-01, ENG-SELF-01, ENG-LOT-01, ENG-TCK-01, ENG-SLOT-01,
 ENG-RO-01, ENG-IMR-01, ENG-WDR-01, ENG-LEV-01, ENG-LEV-02, ENG-MOD-01, ENG-ISO-01, ENG-ISO-02,
-ENG-BOOK-01, ENG-FND-01, ENG-PRC-01, ENG-PAR-01, ENG-FILL-01, ENG-FUND-01, INV-01, INV-02, INV-03.
+ENG-BOOK-01, ENG-FND-01, ENG-PRC-01, ENG-PAR-01, ENG-FILL-01, ENG-FUND-01, ENG-FSM-01,
+ENG-IDX-01, ENG-MRK-01, INV-01, INV-02, INV-03.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from perpspec.events import (
 )
 from perpspec.fees import fee_amount, fee_rate, fee_rounding
 from perpspec.margin import PositionRisk
-from perpspec.numeric import Rounding, div_floor
+from perpspec.numeric import div_floor
 from perpspec.position import Position, accounting_of, apply_fill, notional
 from perpspec.profile import MarketSpec, Profile
 from perpspec.state import SHARED, Exchange, FundingState, Holders, InsuranceFund, Market, initial_exchange
@@ -213,6 +214,7 @@ def _withdraw(ex: Exchange, ev: Withdraw) -> tuple[Exchange, list[Output]]:
     if ev.amount <= 0:
         raise Rejected("ENG-AMT-01", f"a withdrawal must be positive, got {ev.amount}")
     marks = ex.marks()
+    _priced(acct, marks)
     free = acc_mod.available_for_withdrawal(acct, marks, ex.profile, _oi_notional(ex, marks))
     limit = min(acct.collateral, free)
     if ev.amount > limit:
@@ -393,6 +395,14 @@ def _check_initial_margin(
             )
 
 
+def _priced(acct: Account, marks: Mapping[str, int]) -> None:
+    """Rule: ENG-PRC-01. Every non-flat position of ``acct`` needs a valuation price (a flat
+    position that only carries settings needs none)."""
+    for (sym, _slot), p in acct.positions.items():
+        if p.size != 0 and sym not in marks:
+            raise Rejected("ENG-PRC-01", f"no price for {sym} yet: account {acct.id!r} cannot be valued")
+
+
 def _holds(acct: Account, symbol: str) -> bool:
     """Does ``acct`` hold a non-zero position in ``symbol`` (any slot)?"""
     return any(p.size != 0 for (sym, _slot), p in acct.positions.items() if sym == symbol)
@@ -453,7 +463,13 @@ def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         market.oi_short + d_short,
         market.realized_pnl + b.realized + s.realized,
         market.mark_state,
+        market.mark_source,
+        market.mark_sampled_at,
     )
+    if market.mark_source != PUBLISHED:
+        mark_model = ex.profile.mechanisms.get("mark")
+        if mark_model is not None and _traits(mark_model)[1]:
+            new_market = _model_mark(ex, new_market, ev.t, observe=False)
     with ex.accounts.mutate() as mm:
         mm[ev.buyer] = new_b
         mm[ev.seller] = new_s
@@ -479,8 +495,10 @@ def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         marks = ex2.marks()
         oi = _oi_notional(ex2, marks)
         if b_up:
+            _priced(new_b, marks)
             _check_initial_margin(ex2, b, new_b, marks, oi)
         if s_up:
+            _priced(new_s, marks)
             _check_initial_margin(ex2, s, new_s, marks, oi)
     bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.buyer, ev.seller])
     if bad is not ex.bad_debt:
@@ -676,27 +694,57 @@ def _isolated_transfer(ex: Exchange, ev: IsolatedMarginTransfer) -> tuple[Exchan
 
 def _price_event(field: str) -> Callable[[Exchange, Any], tuple[Exchange, list[Output]]]:
     def handler(ex: Exchange, ev: Any) -> tuple[Exchange, list[Output]]:
-        """Rules: ENG-UNK-01, ENG-AMT-01. Record a published price of a market."""
+        """Rules: ENG-UNK-01, ENG-AMT-01, ENG-IDX-01, ENG-MRK-01. Record a price of a market.
+
+        A published mark takes precedence over the model's for good; an index or oracle price
+        feeds the profile's ``[mark]`` variant, which recomputes the mark (ENG-MRK-01). An
+        ``index_price`` with ``sources`` is computed by the ``[index]`` variant (ENG-IDX-01).
+        """
         _market_spec(ex, ev.symbol)
-        if ev.price <= 0:
-            raise Rejected("ENG-AMT-01", f"a price must be positive, got {ev.price}")
+        price = ev.price
+        if field == "index" and ev.sources is not None:
+            price = _index_from_sources(ex, ev)
+        if price is None or price <= 0:
+            raise Rejected("ENG-AMT-01", f"a price must be positive, got {price}")
         old = ex.markets[ev.symbol]
-        m = Market(
-            old.symbol,
-            ev.price if field == "index" else old.index,
-            ev.price if field == "mark" else old.mark,
-            ev.price if field == "oracle" else old.oracle,
-            old.last_price,
-            old.book,
-            old.funding,
-            old.oi_long,
-            old.oi_short,
-            old.realized_pnl,
-            old.mark_state,
-        )
+        if field == "mark":
+            m = Market(
+                old.symbol,
+                old.index,
+                price,
+                old.oracle,
+                old.last_price,
+                old.book,
+                old.funding,
+                old.oi_long,
+                old.oi_short,
+                old.realized_pnl,
+                old.mark_state,
+                PUBLISHED,
+                old.mark_sampled_at,
+            )
+        else:
+            m = Market(
+                old.symbol,
+                price if field == "index" else old.index,
+                old.mark,
+                price if field == "oracle" else old.oracle,
+                old.last_price,
+                old.book,
+                old.funding,
+                old.oi_long,
+                old.oi_short,
+                old.realized_pnl,
+                old.mark_state,
+                old.mark_source,
+                old.mark_sampled_at,
+            )
+            m = _model_mark(ex, m, ev.t, observe=True)
         markets = dict(ex.markets)
         markets[ev.symbol] = m
-        return _with_markets(ex, ev.t, markets), [PriceOut(ev.t, ev.symbol, m.index, m.mark, m.oracle)]
+        return _with_markets(ex, ev.t, markets), [
+            PriceOut(ev.t, ev.symbol, m.index, m.mark, m.oracle, m.mark_source)
+        ]
 
     if field not in ("index", "mark", "oracle"):
         raise ValueError(f"no price field {field!r}")
@@ -704,9 +752,168 @@ def _price_event(field: str) -> Callable[[Exchange, Any], tuple[Exchange, list[O
     return handler
 
 
+def _index_from_sources(ex: Exchange, ev: IndexPrice) -> int:
+    """Rule: ENG-IDX-01. The index of an ``index_price`` event's constituents, computed by the
+    profile's ``[index]`` variant at the event time: staleness is measured in milliseconds
+    (a source is stale when ``t - updated_at > stale_after_s * 1000``); a source updated after
+    the event, a profile without an ``[index]`` variant and *no index* (PRC-IDX-03) are rejected.
+    """
+    from perpspec.pricing.index import IndexSource, NoIndex, WeightedMedianGuard
+
+    model = ex.profile.mechanism("index")
+    if model is None or not hasattr(model, "index"):
+        raise Rejected("ENG-IDX-01", "this profile has no [index] variant: give the index price")
+    sources = ev.sources or ()
+    for i, (_p, _w, u) in enumerate(sources):
+        if u > ev.t:
+            raise Rejected(
+                "ENG-IDX-01", f"constituent {i} was updated at {u} ms, after the event time {ev.t} ms"
+            )
+    if isinstance(model, WeightedMedianGuard):
+        model = attrs.evolve(model, stale_after_s=model.stale_after_s * 1000)  # ms, exact
+    result = model.index([IndexSource(p, w, u) for p, w, u in sources], ev.t)
+    if isinstance(result, NoIndex):
+        raise Rejected("ENG-IDX-01", f"no index for {ev.symbol}: {result.reason}")
+    return int(result.price)
+
+
+# --------------------------------------------------------------------------- the model's mark
+
+#: ``Market.mark_source`` values (rule ENG-MRK-01).
+PUBLISHED = "published"
+MODEL = "model"
+
+_HOUR_MS = 3_600_000
+_EIGHT_HOURS_MS = 8 * _HOUR_MS
+
+
+def _mark_traits(model: Any) -> tuple[bool, bool]:
+    """``(reads_oracle, reads_last_price)`` of a mark variant. Unknown variants are assumed
+    to read the last price (the mark is then recomputed on every fill) and the index."""
+    from perpspec.pricing import mark as mk
+
+    reads_oracle = isinstance(model, (mk.OracleMark, mk.HyperliquidMedian3))
+    reads_last = not isinstance(model, (mk.OracleMark, mk.BitmexFairPrice, mk.IndexBasisMa))
+    return reads_oracle, reads_last
+
+
+_TRAITS: dict[int, tuple[Any, tuple[bool, bool]]] = {}
+
+
+def _traits(model: Any) -> tuple[bool, bool]:
+    hit = _TRAITS.get(id(model))
+    if hit is None or hit[0] is not model:
+        hit = (model, _mark_traits(model))
+        _TRAITS[id(model)] = hit
+    return hit[1]
+
+
+def funding_interval_ms(ex: Exchange, m: Market) -> int:
+    """Rule: ENG-MRK-01. The funding interval of ``m`` (ms) that a mark variant reads: the
+    carried interval of a variant that changes it (FND-INT-02), else the variant's own period
+    (``interval_hours``; hourly Hyperliquid; Drift ``funding_period`` s; dYdX ``tick_seconds``;
+    Deribit ``period_ms``), else 8 hours."""
+    carried = getattr(m.funding.extra, "interval_hours", None)
+    if type(carried) is int and carried > 0:
+        return carried * _HOUR_MS
+    model = ex.profile.mechanism("funding")
+    if model is None:
+        return _EIGHT_HOURS_MS
+    if hasattr(model, "hourly_divisor"):
+        return _HOUR_MS
+    for name, unit in (
+        ("interval_hours", _HOUR_MS),
+        ("funding_period", 1000),
+        ("tick_seconds", 1000),
+        ("period_ms", 1),
+    ):
+        v = getattr(model, name, None)
+        if type(v) is int and v > 0:
+            return v * unit
+    return _EIGHT_HOURS_MS
+
+
+def mark_inputs(ex: Exchange, m: Market, t: int, reads_oracle: bool) -> Any:
+    """Rule: ENG-MRK-01. The :class:`~perpspec.pricing.mark.MarkInputs` of ``m`` at ``t``:
+    ``index`` is the index (the oracle, else the index, for oracle-based variants); last trade
+    price; top of the last book; ``funding_rate`` the last settled rate (0 before the first);
+    ``funding_interval_s`` = :func:`funding_interval_ms` / 1000 and ``seconds_to_funding`` =
+    ``floor((T - t mod T) / 1000)`` with ``T`` in ms (settlements on multiples of the interval
+    since the epoch, as the venues' 00:00/08:00/16:00 UTC schedule)."""
+    from perpspec.pricing.mark import MarkInputs
+
+    book = m.book
+    bid = ask = None
+    if book is not None:
+        bid = book[0][0][0] if book[0] else None
+        ask = book[1][0][0] if book[1] else None
+    index = (m.oracle if m.oracle is not None else m.index) if reads_oracle else m.index
+    interval = funding_interval_ms(ex, m)
+    rate = m.funding.last_rate
+    return MarkInputs(
+        index=index,
+        last_price=m.last_price,
+        best_bid=bid,
+        best_ask=ask,
+        funding_rate=0 if rate is None else rate,
+        seconds_to_funding=div_floor(interval - t % interval, 1000),
+        funding_interval_s=div_floor(interval, 1000),
+    )
+
+
+def _model_mark(ex: Exchange, m: Market, t: int, observe: bool) -> Market:
+    """Rule: ENG-MRK-01. ``m`` with its ``[mark]`` variant fed and its mark recomputed.
+
+    With ``observe`` (index, oracle and book events) the variant takes a sample, at most one
+    per ``sample_interval_s`` seconds for variants that name one (the first event at least that
+    long after the previous sample), at ``floor(t / 1000)`` seconds; a fill only recomputes the
+    mark (its last price), and only for variants that read it. The mark is replaced when the
+    variant gives one (``None``: the old mark stays); a published mark is never replaced.
+    """
+    model = ex.profile.mechanism("mark")
+    if model is None or m.mark_source == PUBLISHED:
+        return m
+    reads_oracle, _reads_last = _traits(model)
+    inputs = mark_inputs(ex, m, t, reads_oracle)
+    state = m.mark_state if m.mark_state is not None else model.initial_state()
+    sampled_at = m.mark_sampled_at
+    if observe:
+        interval = getattr(model, "sample_interval_s", 0)
+        interval = interval if type(interval) is int else 0
+        if sampled_at is None or interval <= 0 or t - sampled_at >= interval * 1000:
+            new_state = model.observe(state, div_floor(t, 1000), inputs)
+            if new_state is not state:
+                state, sampled_at = new_state, t
+    mark = model.mark(state, inputs)
+    source = m.mark_source
+    if mark is not None:
+        source = MODEL
+    else:
+        mark = m.mark
+    if state is m.mark_state and mark == m.mark and source == m.mark_source:
+        if sampled_at == m.mark_sampled_at:
+            return m
+    return Market(
+        m.symbol,
+        m.index,
+        mark,
+        m.oracle,
+        m.last_price,
+        m.book,
+        m.funding,
+        m.oi_long,
+        m.oi_short,
+        m.realized_pnl,
+        state,
+        source,
+        sampled_at,
+    )
+
+
 def _book(ex: Exchange, ev: BookSnapshot) -> tuple[Exchange, list[Output]]:
-    """Rule: ENG-BOOK-01. Store a book snapshot: bids strictly descending, asks strictly
-    ascending, positive sizes, not crossed (best bid < best ask)."""
+    """Rules: ENG-BOOK-01, ENG-MRK-01. Store a book snapshot: bids strictly descending, asks
+    strictly ascending, positive sizes, not crossed (best bid < best ask); it feeds the
+    ``[mark]`` variant."""
     _market_spec(ex, ev.symbol)
     for name, levels, desc in (("bids", ev.bids, True), ("asks", ev.asks, False)):
         for i, (p, q) in enumerate(levels):
@@ -719,20 +926,89 @@ def _book(ex: Exchange, ev: BookSnapshot) -> tuple[Exchange, list[Output]]:
                 )
     if ev.bids and ev.asks and ev.bids[0][0] >= ev.asks[0][0]:
         raise Rejected("ENG-BOOK-01", f"crossed book: best bid {ev.bids[0][0]} >= best ask {ev.asks[0][0]}")
+    m = attrs.evolve(ex.markets[ev.symbol], book=(tuple(ev.bids), tuple(ev.asks)))
     markets = dict(ex.markets)
-    markets[ev.symbol] = attrs.evolve(ex.markets[ev.symbol], book=(tuple(ev.bids), tuple(ev.asks)))
-    return attrs.evolve(ex, t=ev.t, markets=markets), []
+    markets[ev.symbol] = _model_mark(ex, m, ev.t, observe=True)
+    return _with_markets(ex, ev.t, markets), []
 
 
 # --------------------------------------------------------------------------- funding
 
 
+_TIERS: dict[int, tuple[Any, tuple[int, int]]] = {}
+
+
+def _first_tier_rates(margin: Any) -> tuple[int, int]:
+    """``funding.first_tier_rates(margin)``, cached per margin object (a ``param_change`` of the
+    market's margin makes a new object, so the cache never serves stale rates)."""
+    from perpspec import funding as fnd
+
+    hit = _TIERS.get(id(margin))
+    if hit is None or hit[0] is not margin:
+        hit = (margin, fnd.first_tier_rates(margin))
+        _TIERS[id(margin)] = hit
+    return hit[1]
+
+
+def funding_context(ex: Exchange, symbol: str, t: int, with_book: bool = True) -> Any:
+    """Rule: FND-ENG-01. The :class:`~perpspec.funding.FundingContext` of market ``symbol`` at
+    ``t``: its prices, the impact and top-of-book prices of its last book snapshot (only
+    ``with_book``), the first-tier margin rates, the samples and carry since the last
+    settlement and the open interest (no AMM: ``amm_net = 0``)."""
+    from perpspec import funding as fnd
+
+    spec = ex.profile.markets[symbol]
+    scales = ex.profile.scales
+    m = ex.markets[symbol]
+    contract = fnd.Contract(
+        spec.contract, scales.size_decimals, scales.price_decimals, scales.money_decimals, spec.contract_value
+    )
+    first_mmr, first_imr = _first_tier_rates(spec.margin)
+    model = ex.profile.mechanism("funding")
+    bi = fnd.BookInputs()
+    if with_book and model is not None and hasattr(model, "impact_notional_for"):
+        bi = fnd.book_inputs(model, symbol, m.book, contract, first_imr)
+    return fnd.FundingContext(
+        symbol,
+        t,
+        contract,
+        index=m.index,
+        mark=m.mark,
+        oracle=m.oracle,
+        last_price=m.last_price,
+        impact_bid=bi.impact_bid,
+        impact_ask=bi.impact_ask,
+        best_bid=bi.best_bid,
+        best_ask=bi.best_ask,
+        first_mmr=first_mmr,
+        first_imr=first_imr,
+        samples=m.funding.samples,
+        last_settlement=m.funding.last_settlement,
+        carry=m.funding.extra,
+        long_size=m.oi_long,
+        short_size=m.oi_short,
+        amm_net=0,
+    )
+
+
 def _funding_sample(ex: Exchange, ev: FundingSample) -> tuple[Exchange, list[Output]]:
-    """Rule: ENG-UNK-01. Append a premium sample to the market's funding accumulator."""
+    """Rules: ENG-UNK-01, ENG-FSM-01, FND-ENG-02. Append a premium sample to the market's
+    funding accumulator: the event's ``premium``, else the one the profile's funding variant
+    takes from the market's prices and book (``sample_premium``); when the variant takes none
+    (an input is missing, or it takes no samples) nothing is recorded (a valid no-op)."""
     _market_spec(ex, ev.symbol)
     m = ex.markets[ev.symbol]
+    premium = ev.premium
+    if premium is None:
+        model = ex.profile.mechanism("funding")
+        if model is None or not hasattr(model, "sample_premium"):
+            return _with_markets(ex, ev.t, ex.markets), []
+        computed = model.sample_premium(funding_context(ex, ev.symbol, ev.t))
+        if computed is None:
+            return _with_markets(ex, ev.t, ex.markets), []
+        premium = int(computed)
     f = m.funding
-    f = FundingState((*f.samples, (ev.t, ev.premium)), f.last_settlement, f.last_rate, f.index, f.extra)
+    f = FundingState((*f.samples, (ev.t, premium)), f.last_settlement, f.last_rate, f.index, f.extra)
     markets = dict(ex.markets)
     markets[ev.symbol] = Market(
         m.symbol,
@@ -746,6 +1022,8 @@ def _funding_sample(ex: Exchange, ev: FundingSample) -> tuple[Exchange, list[Out
         m.oi_short,
         m.realized_pnl,
         m.mark_state,
+        m.mark_source,
+        m.mark_sampled_at,
     )
     return _with_markets(ex, ev.t, markets), []
 
@@ -776,31 +1054,39 @@ def _funding_price(ex: Exchange, m: Market, model: Any) -> int:
 
 
 def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, list[Output]]:
-    """Rules: ENG-FND-01, ENG-PRC-01, ENG-FUND-01. Settle funding over every open position.
+    """Rules: ENG-FND-01, ENG-PRC-01, ENG-FUND-01, FND-ENG-03, FND-ENG-04. Settle funding over
+    every open position of the market.
 
-    The rate is the event's (a replayed venue rate) or the profile's funding variant's
-    ``rate(average(samples))``. Payments are the funding variant's zero-sum ``settle``
-    (FND-SUM-01): each account's collateral changes by its payment and the rounding dust
-    goes to the variant's sink (the insurance fund, or a named dust sink).
+    The rates are ``explicit_rates(ctx, rate)`` for the event's (replayed) rate, else the
+    profile's funding variant's ``settlement_rates(ctx)`` (``None``: rejected, ENG-FND-01).
+    :func:`perpspec.funding.settle_market` settles them zero-sum (FND-SUM-01): each account's
+    collateral changes by its payment and the dust goes to the variant's sink (the insurance
+    fund, or a named dust sink). The samples are cleared; the rate and the carry are kept.
     """
     from perpspec import funding as fnd
 
-    spec = _market_spec(ex, ev.symbol)
+    _market_spec(ex, ev.symbol)
     m = ex.markets[ev.symbol]
     model = ex.profile.mechanism("funding")
+    ctx = funding_context(ex, ev.symbol, ev.t, with_book=ev.rate is None)
+    rates: Any
     if ev.rate is not None:
-        rate = ev.rate
+        if model is not None and hasattr(model, "explicit_rates"):
+            rates = model.explicit_rates(ctx, ev.rate)
+        else:
+            rates = fnd.SettlementRates.symmetric(ev.rate, ctx.carry)
     else:
-        if model is None or not hasattr(model, "average") or not hasattr(model, "rate"):
+        if model is None or not hasattr(model, "settlement_rates"):
+            raise Rejected(
+                "ENG-FND-01", "this profile's funding model cannot compute the rate: give the rate"
+            )
+        rates = model.settlement_rates(ctx)
+        if rates is None:
             raise Rejected(
                 "ENG-FND-01",
-                "this profile's funding model cannot compute the rate from samples: give the rate",
+                f"the funding model cannot compute {ev.symbol}'s rate (no samples since the last "
+                "settlement, or a price or margin rate it needs is missing): give the rate",
             )
-        if not m.funding.samples:
-            raise Rejected(
-                "ENG-FND-01", f"no funding samples for {ev.symbol} since the last settlement: give the rate"
-            )
-        rate = int(model.rate(model.average([p for _, p in m.funding.samples])))
     price = _funding_price(ex, m, model)
     # the holder index lists exactly the accounts with a non-zero position in the market;
     # the order is (account id, slot), as if every account were scanned and sorted
@@ -815,36 +1101,21 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
             if sym == ev.symbol and pos.size != 0
         ):
             holders.append((aid, slot, size))
-    contract = fnd.Contract(
-        kind=spec.contract,
-        size_decimals=ex.profile.scales.size_decimals,
-        price_decimals=ex.profile.scales.price_decimals,
-        money_decimals=ex.profile.scales.money_decimals,
-        contract_value=spec.contract_value,
-    )
     sizes = [q for _, _, q in holders]
-    if isinstance(model, fnd.Payments):
-        result = model.settle(contract, sizes, price, rate)
-    else:
-        # variants with a venue-specific settlement (dYdX funding index, Drift per-side rates):
-        # the generic zero-sum settlement, with the variant's rounding and sink if it names them
-        rounding = getattr(model, "payment_rounding", Rounding.CEIL)
-        rounding = rounding if isinstance(rounding, Rounding) else Rounding.CEIL
-        sink = getattr(model, "sink", fnd.DEFAULT_SINK)
-        sink = sink if isinstance(sink, str) else fnd.DEFAULT_SINK
-        result = fnd.settle(contract, sizes, price, rate, rounding, sink)
+    result = fnd.settle_market(model, ctx.contract, sizes, price, rates)
     payments = [int(p) for p in result.payments]
     dust = int(result.dust)
     if sum(payments) + dust != 0:
         raise ModelError("funding settlement is not zero-sum (FND-SUM-01)")
+    rate, rate_long, rate_short = int(rates.rate), int(rates.rate_long), int(rates.rate_short)
     outs: list[Output] = []
     touched: list[str] = []
     with ex.accounts.mutate() as mm:
-        for (aid, slot, _q), pay in zip(holders, payments, strict=True):
+        for (aid, slot, q), pay in zip(holders, payments, strict=True):
             a = mm[aid]
             mm[aid] = Account(a.id, a.collateral + pay, a.positions, a.hedge_mode)
             touched.append(aid)
-            outs.append(FundingPayment(ev.t, aid, ev.symbol, slot, rate, pay))
+            outs.append(FundingPayment(ev.t, aid, ev.symbol, slot, rate_long if q > 0 else rate_short, pay))
         accounts = mm.finish()
     insurance, dust_map = ex.insurance, ex.dust
     if result.sink == fnd.DEFAULT_SINK:
@@ -856,7 +1127,9 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
         dm[result.sink] = dm.get(result.sink, 0) + dust
         dust_map = dm
     bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, sorted(set(touched)))
-    funding = attrs.evolve(m.funding, samples=(), last_settlement=ev.t, last_rate=rate)
+    carry = rates.carry
+    f = m.funding
+    funding = FundingState((), ev.t, rate, carry if type(carry) is int else f.index, carry)
     markets = dict(ex.markets)
     markets[ev.symbol] = attrs.evolve(m, funding=funding)
     ex2 = attrs.evolve(

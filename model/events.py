@@ -127,12 +127,15 @@ class IsolatedMarginTransfer:
 
 @attrs.frozen(slots=True)
 class IndexPrice:
-    """The index price of ``symbol``."""
+    """The index price of ``symbol``: the venue's ``price``, or ``sources`` (constituent quotes
+    ``(price, weight, updated_at ms)``) from which the profile's ``[index]`` variant computes it
+    (rule ENG-IDX-01). Exactly one of the two is given."""
 
     kind: ClassVar[str] = "index_price"
     t: int
     symbol: str
-    price: int
+    price: int | None = None
+    sources: tuple[tuple[int, int, int], ...] | None = None
 
 
 @attrs.frozen(slots=True)
@@ -168,12 +171,13 @@ class BookSnapshot:
 
 @attrs.frozen(slots=True)
 class FundingSample:
-    """One premium sample (rate units 10^-8) for ``symbol``'s funding."""
+    """One premium sample (rate units 10^-8) for ``symbol``'s funding; ``None`` lets the
+    profile's funding variant take the sample from the market's prices and book (FND-ENG-02)."""
 
     kind: ClassVar[str] = "funding_sample"
     t: int
     symbol: str
-    premium: int
+    premium: int | None = None
 
 
 @attrs.frozen(slots=True)
@@ -245,8 +249,12 @@ EVENT_KINDS: dict[str, type] = {cls.kind: cls for cls in EVENT_TYPES}  # type: i
 #   "time" (JSON integer >= 0, ms), "int" (JSON integer), "str" (non-empty string),
 #   "bool", "price" / "size" / "money" / "rate" (decimal strings in the profile's units),
 #   "pos-*" (strictly positive), "slot", "enum:a|b", "levels" (list of [price, size] pairs),
-#   "param" (string, integer or boolean).
+#   "param" (string, integer or boolean), "sources" (list of index constituents
+#   {"price": P > 0, "weight": R >= 0, "updated_at": ms}).
 FieldSpec = tuple[str, str, bool]
+
+#: Kinds whose optional fields must hold exactly one of a group (checked after decoding).
+ONE_OF: dict[str, tuple[str, ...]] = {"index_price": ("price", "sources")}
 
 EVENT_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "deposit": (("t", "time", True), ("account", "str", True), ("amount", "pos-money", True)),
@@ -290,7 +298,12 @@ EVENT_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         ("amount", "money", True),
         ("slot", "slot", False),
     ),
-    "index_price": (("t", "time", True), ("symbol", "str", True), ("price", "pos-price", True)),
+    "index_price": (
+        ("t", "time", True),
+        ("symbol", "str", True),
+        ("price", "pos-price", False),
+        ("sources", "sources", False),
+    ),
     "oracle_price": (("t", "time", True), ("symbol", "str", True), ("price", "pos-price", True)),
     "mark_price": (("t", "time", True), ("symbol", "str", True), ("price", "pos-price", True)),
     "book_snapshot": (
@@ -299,7 +312,7 @@ EVENT_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         ("bids", "levels", True),
         ("asks", "levels", True),
     ),
-    "funding_sample": (("t", "time", True), ("symbol", "str", True), ("premium", "rate", True)),
+    "funding_sample": (("t", "time", True), ("symbol", "str", True), ("premium", "rate", False)),
     "funding_settlement": (("t", "time", True), ("symbol", "str", True), ("rate", "rate", False)),
     "clock_tick": (("t", "time", True),),
     "param_change": (("t", "time", True), ("path", "str", True), ("value", "param", True)),
@@ -379,6 +392,41 @@ def _conv_levels(v: Any, field: str, profile: Profile) -> Any:
     return tuple(out)
 
 
+_SOURCE_KEYS = ("price", "updated_at", "weight")
+
+
+def _conv_sources(v: Any, field: str, profile: Profile) -> Any:
+    if not isinstance(v, list) or not v:
+        raise _FieldError(field, f"expected a non-empty list of index constituents, got {_describe(v)}")
+    out = []
+    pd = profile.scales.price_decimals
+    for i, src in enumerate(v):
+        where = f"{field}[{i}]"
+        if not isinstance(src, dict):
+            raise _FieldError(
+                where, f"expected an object {{price, weight, updated_at}}, got {_describe(src)}"
+            )
+        for key in src:
+            if key not in _SOURCE_KEYS:
+                raise _FieldError(
+                    f"{where}.{key}", f"unknown field {key!r}; expected: {', '.join(_SOURCE_KEYS)}"
+                )
+        for key in _SOURCE_KEYS:
+            if key not in src:
+                raise _FieldError(f"{where}.{key}", f"missing field {key!r} of an index constituent")
+        p = _amount(src["price"], "price", pd, f"{where}.price")
+        if p <= 0:
+            raise _FieldError(f"{where}.price", f"expected a positive price, got {src['price']!r}")
+        w = _amount(src["weight"], "rate", RATE_DECIMALS, f"{where}.weight")
+        if w < 0:
+            raise _FieldError(f"{where}.weight", f"a weight must not be negative, got {src['weight']!r}")
+        u = src["updated_at"]
+        if type(u) is not int or u < 0:
+            raise _FieldError(f"{where}.updated_at", f"expected a time >= 0 in ms, got {_describe(u)}")
+        out.append((p, w, u))
+    return tuple(out)
+
+
 def _conv_param(v: Any, field: str, profile: Profile) -> Any:
     if isinstance(v, float) or not isinstance(v, (str, int, bool)):
         raise _FieldError(field, f"expected a string, integer or boolean, got {_describe(v)}")
@@ -447,6 +495,8 @@ def _converter(typ: str) -> _Converter:
             conv = _conv_levels
         elif typ == "param":
             conv = _conv_param
+        elif typ == "sources":
+            conv = _conv_sources
         else:
             conv = _conv_amount(typ)
         _CONVERTERS[typ] = conv
@@ -506,6 +556,9 @@ def decode_obj(obj: Any, profile: Profile) -> Event:
                 raise _FieldError(name, f"missing field {name!r} of a {kind} event")
             continue
         kwargs[name] = conv(obj[name], name, profile)
+    group = ONE_OF.get(kind)
+    if group is not None and sum(1 for name in group if name in kwargs) != 1:
+        raise _FieldError(group[0], f"a {kind} event gives exactly one of: {', '.join(group)}")
     return EVENT_KINDS[kind](**kwargs)
 
 
@@ -553,6 +606,12 @@ def _unconvert(v: Any, typ: str, profile: Profile) -> Any:
     if typ == "levels":
         pd, sd = profile.scales.price_decimals, profile.scales.size_decimals
         return [[format_units(p, pd), format_units(q, sd)] for p, q in v]
+    if typ == "sources":
+        pd = profile.scales.price_decimals
+        return [
+            {"price": format_units(p, pd), "weight": format_units(w, RATE_DECIMALS), "updated_at": u}
+            for p, w, u in v
+        ]
     base = typ[4:] if typ.startswith("pos-") else typ
     if base in ("price", "size", "money", "rate"):
         return format_units(v, _decimals(profile, base))
@@ -659,7 +718,12 @@ class FundingRateOut:
 
 @attrs.frozen(slots=True)
 class PriceOut:
-    """``symbol``'s prices after a price event (``None`` until first seen)."""
+    """``symbol``'s prices after a price event (``None`` until first seen).
+
+    ``mark_source`` says where the mark comes from: ``"published"`` (a ``mark_price`` event),
+    ``"model"`` (computed by the profile's ``[mark]`` variant, rule ENG-MRK-01) or ``None``
+    (no mark yet).
+    """
 
     kind: ClassVar[str] = "price"
     t: int
@@ -667,6 +731,7 @@ class PriceOut:
     index: int | None
     mark: int | None
     oracle: int | None
+    mark_source: str | None = None
 
 
 @attrs.frozen(slots=True)

@@ -57,8 +57,12 @@ class Market:
     ``oi_short`` are the sums of long and of short position sizes (size units, both >= 0;
     INV-02 says they are equal). ``realized_pnl`` is the sum of realized PnL credited to
     accounts in this market (money units; INV-01, INV-04). ``book`` is the last book
-    snapshot ``(bids, asks)``. ``mark_state`` holds e.g. an EMA for mark variants that
-    need one.
+    snapshot ``(bids, asks)``. ``mark_state`` holds the profile's ``[mark]`` variant state
+    (a :class:`perpspec.pricing.mark.MarkState`, ``None`` until the first observation).
+    ``mark_source`` says where ``mark`` comes from: ``"published"`` once a ``mark_price`` event
+    arrived (the venue's mark then takes precedence for good), ``"model"`` while the variant
+    computes it, ``None`` without a mark (rule ENG-MRK-01). ``mark_sampled_at`` is the time
+    (ms) of the variant's last sample, for variants that sample at an interval.
     """
 
     symbol: str
@@ -72,6 +76,8 @@ class Market:
     oi_short: int = 0
     realized_pnl: int = 0
     mark_state: Any = None
+    mark_source: str | None = None
+    mark_sampled_at: int | None = None
 
     def valuation_price(self) -> int | None:
         """The price positions are valued at: the mark, else the last trade price."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from perpspec.events import EVENT_FIELDS, VERSION
+from perpspec.events import EVENT_FIELDS, ONE_OF, VERSION
 
 SCHEMA_PATH = Path(__file__).with_name("events.schema.json")
 
@@ -41,6 +41,8 @@ def _field_schema(typ: str) -> dict[str, Any]:
     if typ == "levels":
         level = {"$ref": "#/$defs/level"}
         return {"type": "array", "items": level}
+    if typ == "sources":
+        return {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/source"}}
     if typ == "param":
         return {"type": ["string", "integer", "boolean"]}
     positive = typ.startswith("pos-")
@@ -60,15 +62,17 @@ def event_schema() -> dict[str, Any]:
             props[name] = _field_schema(typ)
             if req:
                 required.append(name)
-        variants.append(
-            {
-                "title": kind,
-                "type": "object",
-                "properties": props,
-                "required": required,
-                "additionalProperties": False,
-            }
-        )
+        variant: dict[str, Any] = {
+            "title": kind,
+            "type": "object",
+            "properties": props,
+            "required": required,
+            "additionalProperties": False,
+        }
+        group = ONE_OF.get(kind)
+        if group is not None:
+            variant["oneOf"] = [{"required": [name]} for name in group]
+        variants.append(variant)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://perpspec.invalid/schema/events-v{VERSION}.json",
@@ -82,7 +86,17 @@ def event_schema() -> dict[str, Any]:
                 ],
                 "minItems": 2,
                 "maxItems": 2,
-            }
+            },
+            "source": {
+                "type": "object",
+                "properties": {
+                    "price": {"type": "string", "pattern": _POSITIVE},
+                    "weight": {"type": "string", "pattern": r"^\+?[0-9][0-9_]*(\.[0-9]+)?%?$"},
+                    "updated_at": {"type": "integer", "minimum": 0, "description": "milliseconds"},
+                },
+                "required": ["price", "weight", "updated_at"],
+                "additionalProperties": False,
+            },
         },
         "oneOf": variants,
     }
