@@ -14,8 +14,11 @@ from perpspec.events import (
     BookSnapshot,
     Deposit,
     Fill,
+    FundingSample,
     FundingSettlement,
+    IndexPrice,
     ParamChange,
+    PriceOut,
     decode_line,
     encode_event,
     encode_output,
@@ -98,6 +101,44 @@ def test_decode_fill_with_scales() -> None:
             "value",
             "JSON number",
         ),
+        ('{"v": 1, "kind": "index_price", "t": 0, "symbol": "S"}', "price", "exactly one of: price, sources"),
+        (
+            '{"v": 1, "kind": "index_price", "t": 0, "symbol": "S", "price": "1",'
+            ' "sources": [{"price": "1", "weight": "1", "updated_at": 0}]}',
+            "price",
+            "exactly one",
+        ),
+        ('{"v": 1, "kind": "index_price", "t": 0, "symbol": "S", "sources": []}', "sources", "non-empty"),
+        (
+            '{"v": 1, "kind": "index_price", "t": 0, "symbol": "S",'
+            ' "sources": [{"price": "1", "weight": "1"}]}',
+            "sources[0].updated_at",
+            "missing",
+        ),
+        (
+            '{"v": 1, "kind": "index_price", "t": 0, "symbol": "S",'
+            ' "sources": [{"price": "1", "weight": "-1", "updated_at": 0}]}',
+            "sources[0].weight",
+            "negative",
+        ),
+        (
+            '{"v": 1, "kind": "index_price", "t": 0, "symbol": "S",'
+            ' "sources": [{"price": "0", "weight": "1", "updated_at": 0}]}',
+            "sources[0].price",
+            "positive",
+        ),
+        (
+            '{"v": 1, "kind": "index_price", "t": 0, "symbol": "S",'
+            ' "sources": [{"price": "1", "weight": "1", "updated_at": 0, "src": "x"}]}',
+            "sources[0].src",
+            "unknown field",
+        ),
+        (
+            '{"v": 1, "kind": "index_price", "t": 0, "symbol": "S",'
+            ' "sources": [{"price": "1", "weight": "1", "updated_at": "0"}]}',
+            "sources[0].updated_at",
+            "time",
+        ),
     ],
 )
 def test_decode_errors_name_file_line_field(tmp_path: Path, line: str, field: str, words: str) -> None:
@@ -130,12 +171,21 @@ def test_event_round_trip() -> None:
         FundingSettlement(4, "BTCUSDT"),
         FundingSettlement(5, "BTCUSDT", -1234),
         ParamChange(6, "fees.maker_rate", "0.01%"),
+        FundingSample(7, "BTCUSDT"),
+        FundingSample(8, "BTCUSDT", -25_000),
+        IndexPrice(9, "BTCUSDT", 5_000_000),
+        IndexPrice(10, "BTCUSDT", sources=((5_000_000, 50_000_000, 9), (5_000_100, 0, 10))),
     ]
     for ev in events:
         line = encode_event(ev, BIN)
         assert decode_line(line, BIN) == ev
     assert encode_event(Deposit(0, "a", 123_456_789), BIN) == (
         b'{"account":"a","amount":"1.23456789","kind":"deposit","t":0,"v":1}'
+    )
+    assert decode_line('{"v":1,"kind":"funding_sample","t":1,"symbol":"X"}', BIN) == FundingSample(1, "X")
+    assert encode_event(events[-1], BIN) == (
+        b'{"kind":"index_price","sources":[{"price":"50000","updated_at":9,"weight":"0.5"},'
+        b'{"price":"50001","updated_at":10,"weight":"0"}],"symbol":"BTCUSDT","t":10,"v":1}'
     )
 
 
@@ -151,6 +201,10 @@ def test_output_encoding_is_exact_and_deterministic() -> None:
     ex, outs2 = step(ex, decode_line('{"v":1,"kind":"withdraw","t":1,"account":"a","amount":"11"}', BIN))
     rej = orjson.loads(encode_output(outs2[0], BIN))
     assert rej["kind"] == "reject" and rej["rule_id"] == "ENG-WDR-01"
+    assert encode_output(PriceOut(1, "BTCUSDT", 5_000_000, None, None, None), BIN) == (
+        b'{"index":"50000","kind":"price","mark":null,"mark_source":null,"oracle":null,'
+        b'"symbol":"BTCUSDT","t":1,"v":1}'
+    )
 
 
 @pytest.mark.rule("EVT-FMT-01", "EVT-VER-01")
@@ -163,3 +217,7 @@ def test_published_schema_is_up_to_date() -> None:
     fill = next(v for v in schema["oneOf"] if v["title"] == "fill")
     assert fill["additionalProperties"] is False
     assert set(fill["required"]) == {"v", "kind", "t", "symbol", "qty", "price", "buyer", "seller", "maker"}
+    index = next(v for v in schema["oneOf"] if v["title"] == "index_price")
+    assert index["oneOf"] == [{"required": ["price"]}, {"required": ["sources"]}]
+    sample = next(v for v in schema["oneOf"] if v["title"] == "funding_sample")
+    assert "premium" in sample["properties"] and "premium" not in sample["required"]
