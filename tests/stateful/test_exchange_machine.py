@@ -7,6 +7,11 @@ rejected, no event may raise; a rejection must return the same exchange object a
 ``ENG-*`` rule; every INV-nn of spec/invariants.md is an ``@invariant``; at teardown the whole
 event list is replayed and must give the same digest and the same output bytes (INV-06).
 
+Each profile runs twice: with a published mark (the venue's marks replayed) and with the
+mark computed by the profile's ``[mark]`` variant from index/oracle prices, book snapshots and
+trades (ENG-MRK-01); funding samples come with or without a premium (ENG-FSM-01) and
+settlements with or without a rate (ENG-FUND-01).
+
 Fast by default (a few profiles, short runs); ``PERPSPEC_LONG=1`` runs every bundled profile
 with many more and longer examples. Deterministic: ``derandomize=True``.
 """
@@ -23,6 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from perpspec.engine import step
 from perpspec.events import (
+    BookSnapshot,
     ClockTick,
     Deposit,
     Fill,
@@ -61,6 +67,7 @@ class ExchangeMachine(RuleBasedStateMachine):
     """Random valid and invalid events against one profile; invariants after every step."""
 
     profile_name = "binance-usdm"
+    publish_mark = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -111,7 +118,11 @@ class ExchangeMachine(RuleBasedStateMachine):
     def fund(self, amounts: list[int]) -> None:
         for acct, amount in zip(ACCOUNTS, amounts, strict=True):
             self.apply(Deposit(self.t, acct, amount * self.unit))
-        self.apply(MarkPrice(self.t, self.symbol, self.price(0)))
+        if self.publish_mark:
+            self.apply(MarkPrice(self.t, self.symbol, self.price(0)))
+        else:
+            self.apply(IndexPrice(self.t, self.symbol, self.price(0)))
+            self.apply(OraclePrice(self.t, self.symbol, self.price(0)))
 
     @rule(acct=st.sampled_from(ACCOUNTS), amount=st.integers(1, 100_000), dt=st.integers(0, 1000))
     def deposit(self, acct: str, amount: int, dt: int) -> None:
@@ -162,11 +173,34 @@ class ExchangeMachine(RuleBasedStateMachine):
         dt=st.integers(0, 60_000),
     )
     def move_price(self, kind: str, offset: int, dt: int) -> None:
+        if kind == "mark" and not self.publish_mark:
+            kind = "index"
         cls = {"mark": MarkPrice, "index": IndexPrice, "oracle": OraclePrice}[kind]
         self.apply(cls(self.tick_time(dt), self.symbol, max(self.tick, self.price(offset))))
 
-    @rule(premium=st.integers(-200_000, 200_000), dt=st.integers(0, 5_000))
-    def funding_sample(self, premium: int, dt: int) -> None:
+    @rule(
+        offset=st.integers(-300, 300),
+        spread=st.integers(1, 20),
+        levels=st.integers(1, 3),
+        depth=st.integers(1, 10**7),
+        dt=st.integers(0, 5_000),
+    )
+    def book(self, offset: int, spread: int, levels: int, depth: int, dt: int) -> None:
+        mid = self.base_ticks + offset
+        bids = tuple(
+            ((mid - spread - i) * self.tick, depth * self.lot) for i in range(levels) if mid - spread - i > 0
+        )
+        asks = tuple(((mid + spread + i) * self.tick, depth * self.lot) for i in range(levels))
+        self.apply(BookSnapshot(self.tick_time(dt), self.symbol, bids, asks))
+
+    @rule(acct=st.sampled_from(ACCOUNTS), leverage=st.integers(1, 20), dt=st.integers(0, 1000))
+    def set_leverage_elsewhere(self, acct: str, leverage: int, dt: int) -> None:
+        """Settings in a market that never gets a price (the KeyError regression, ENG-PRC-01)."""
+        other = sorted(self.profile.markets)[-1]
+        self.apply(SetLeverage(self.tick_time(dt), acct, other, leverage))
+
+    @rule(premium=st.one_of(st.none(), st.integers(-200_000, 200_000)), dt=st.integers(0, 5_000))
+    def funding_sample(self, premium: int | None, dt: int) -> None:
         self.apply(FundingSample(self.tick_time(dt), self.symbol, premium))
 
     @rule(rate=st.one_of(st.none(), st.integers(-400_000, 400_000)), dt=st.integers(0, 3_600_000))
@@ -221,6 +255,16 @@ class ExchangeMachine(RuleBasedStateMachine):
         assert problems == [], problems
 
     @invariant()
+    def mark_source(self) -> None:
+        """ENG-MRK-01: a published mark takes precedence for good; a model mark has a source."""
+        m = self.ex.markets[self.symbol]
+        if self.publish_mark:
+            assert m.mark_source == "published"
+        else:
+            assert m.mark_source in (None, "model")
+            assert (m.mark is None) == (m.mark_source is None)
+
+    @invariant()
     def time_is_monotone(self) -> None:
         """INV-08."""
         assert self.ex.t >= self.last_t
@@ -237,13 +281,17 @@ class ExchangeMachine(RuleBasedStateMachine):
         assert outs == self.outputs
 
 
-def _machine(profile: str) -> type[ExchangeMachine]:
-    return type(f"Machine_{profile.replace('-', '_')}", (ExchangeMachine,), {"profile_name": profile})
+def _machine(profile: str, publish_mark: bool) -> type[ExchangeMachine]:
+    name = f"Machine_{profile.replace('-', '_')}_{'published' if publish_mark else 'model'}"
+    return type(name, (ExchangeMachine,), {"profile_name": profile, "publish_mark": publish_mark})
 
 
-@pytest.mark.rule("INV-01", "INV-02", "INV-03", "INV-04", "INV-05", "INV-06", "INV-07", "INV-08")
+@pytest.mark.rule(
+    "INV-01", "INV-02", "INV-03", "INV-04", "INV-05", "INV-06", "INV-07", "INV-08", "ENG-MRK-01", "ENG-FSM-01"
+)
+@pytest.mark.parametrize("mark", ["published", "model"])
 @pytest.mark.parametrize("profile", PROFILES)
-def test_exchange_machine(profile: str) -> None:
-    machine = _machine(profile)
+def test_exchange_machine(profile: str, mark: str) -> None:
+    machine = _machine(profile, mark == "published")
     machine.TestCase.settings = SETTINGS
     machine.TestCase().runTest()
