@@ -494,12 +494,15 @@ def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
     if b_up or s_up:
         marks = ex2.marks()
         oi = _oi_notional(ex2, marks)
-        if b_up:
+        try:
+            if b_up:
+                _check_initial_margin(ex2, b, new_b, marks, oi)
+            if s_up:
+                _check_initial_margin(ex2, s, new_s, marks, oi)
+        except KeyError:  # a position without a price: ENG-PRC-01 (checked only then, off the hot path)
             _priced(new_b, marks)
-            _check_initial_margin(ex2, b, new_b, marks, oi)
-        if s_up:
             _priced(new_s, marks)
-            _check_initial_margin(ex2, s, new_s, marks, oi)
+            raise
     bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.buyer, ev.seller])
     if bad is not ex.bad_debt:
         ex2 = attrs.evolve(ex2, bad_debt=bad)
