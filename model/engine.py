@@ -20,7 +20,7 @@ ENG-IDX-01, ENG-MRK-01, INV-01, INV-02, INV-03.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 from perpspec import account as acc_mod
@@ -59,6 +59,7 @@ from perpspec.margin import PositionRisk
 from perpspec.numeric import div_floor
 from perpspec.position import Position, accounting_of, apply_fill, notional
 from perpspec.profile import MarketSpec, Profile
+from perpspec.quantities import Price, Rate
 from perpspec.state import SHARED, Exchange, FundingState, Holders, InsuranceFund, Market, initial_exchange
 from perpspec.units import RATE_ONE
 
@@ -774,7 +775,7 @@ def _index_from_sources(ex: Exchange, ev: IndexPrice) -> int:
             )
     if isinstance(model, WeightedMedianGuard):
         model = attrs.evolve(model, stale_after_s=model.stale_after_s * 1000)  # ms, exact
-    result = model.index([IndexSource(p, w, u) for p, w, u in sources], ev.t)
+    result = model.index([IndexSource(Price(p), w, u) for p, w, u in sources], ev.t)
     if isinstance(result, NoIndex):
         raise Rejected("ENG-IDX-01", f"no index for {ev.symbol}: {result.reason}")
     return int(result.price)
@@ -853,12 +854,13 @@ def mark_inputs(ex: Exchange, m: Market, t: int, reads_oracle: bool) -> Any:
     index = (m.oracle if m.oracle is not None else m.index) if reads_oracle else m.index
     interval = funding_interval_ms(ex, m)
     rate = m.funding.last_rate
+    # state holds plain ints; MarkInputs names their units (Price, Rate) for the reader
     return MarkInputs(
-        index=index,
-        last_price=m.last_price,
-        best_bid=bid,
-        best_ask=ask,
-        funding_rate=0 if rate is None else rate,
+        index=cast(Price | None, index),
+        last_price=cast(Price | None, m.last_price),
+        best_bid=cast(Price | None, bid),
+        best_ask=cast(Price | None, ask),
+        funding_rate=Rate(0 if rate is None else rate),
         seconds_to_funding=div_floor(interval - t % interval, 1000),
         funding_interval_s=div_floor(interval, 1000),
     )

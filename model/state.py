@@ -132,7 +132,7 @@ class Exchange:
     profile: Profile
     t: int = 0
     markets: Mapping[str, Market] = attrs.field(factory=dict)
-    accounts: Mapping[str, Account] = attrs.field(factory=immutables.Map, converter=account_map)
+    accounts: immutables.Map[str, Account] = attrs.field(factory=immutables.Map, converter=account_map)
     insurance: InsuranceFund = InsuranceFund()
     fee_pool: int = 0
     dust: Mapping[str, int] = attrs.field(factory=dict)
