@@ -118,8 +118,17 @@ def weighted_median(points: Sequence[tuple[int, int]]) -> int | None:
     raise AssertionError("unreachable: cumulative weight reaches the total")
 
 
-def _stateless(state: MarkState) -> MarkState:
-    return state
+class _Stateless:
+    """Mixin for the variants that keep no averaging state: the empty state, and every
+    sample leaves it unchanged."""
+
+    __slots__ = ()
+
+    def initial_state(self) -> MarkState:
+        return MarkState()
+
+    def observe(self, state: MarkState, now: int, inputs: MarkInputs) -> MarkState:
+        return state
 
 
 # ----------------------------------------------------------------------------- variants
@@ -192,19 +201,13 @@ class BinanceMedian3:
 
 @variant("mark", "bitmex-fair-price")
 @attrs.frozen
-class BitmexFairPrice:
+class BitmexFairPrice(_Stateless):
     """Rule: PRC-MRK-02. ``Fair = Index * (1 + F * t / T)`` with ``F`` the current funding
     rate, ``t`` the time until funding, ``T`` the funding interval; rounded with ``rounding``.
     """
 
     rounding: Rounding = Rounding.HALF_UP
     reading: str = ""
-
-    def initial_state(self) -> MarkState:
-        return MarkState()
-
-    def observe(self, state: MarkState, now: int, inputs: MarkInputs) -> MarkState:
-        return _stateless(state)
 
     def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
         if inputs.index is None:
@@ -291,16 +294,10 @@ class HyperliquidMedian3:
 
 @variant("mark", "oracle")
 @attrs.frozen
-class OracleMark:
+class OracleMark(_Stateless):
     """Rule: PRC-MRK-04. ``Mark = oracle price`` (dYdX v4, Drift v2): the ``index`` input."""
 
     reading: str = ""
-
-    def initial_state(self) -> MarkState:
-        return MarkState()
-
-    def observe(self, state: MarkState, now: int, inputs: MarkInputs) -> MarkState:
-        return _stateless(state)
 
     def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
         return inputs.index
@@ -308,16 +305,10 @@ class OracleMark:
 
 @variant("mark", "last-price")
 @attrs.frozen
-class LastPriceMark:
+class LastPriceMark(_Stateless):
     """Rule: PRC-MRK-04. ``Mark = last trade price`` (user profiles and tests)."""
 
     reading: str = ""
-
-    def initial_state(self) -> MarkState:
-        return MarkState()
-
-    def observe(self, state: MarkState, now: int, inputs: MarkInputs) -> MarkState:
-        return _stateless(state)
 
     def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
         return inputs.last_price
