@@ -1,7 +1,8 @@
 """Import every built-in variant module so that its ``@variant`` registrations run.
 
-Every module inside the mechanism packages listed in :data:`PACKAGES` is imported; a new
-variant is a new module there, nothing else to edit.
+Every module inside the mechanism packages listed in :data:`PACKAGES` is imported, and the
+single modules in :data:`MODULES`; a new variant is a new module in a package, nothing else
+to edit.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import importlib
 import pkgutil
 
 PACKAGES = ("perpspec.margin", "perpspec.liquidation", "perpspec.funding", "perpspec.pricing")
+#: Single modules that register variants too.
+MODULES = ("perpspec.fees",)
 
 for _pkg_name in PACKAGES:
     try:
@@ -20,3 +23,6 @@ for _pkg_name in PACKAGES:
         continue
     for _info in sorted(pkgutil.iter_modules(_pkg.__path__), key=lambda m: m.name):
         importlib.import_module(f"{_pkg_name}.{_info.name}")
+
+for _name in MODULES:
+    importlib.import_module(_name)

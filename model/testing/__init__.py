@@ -1,1 +1,0 @@
-"""perpspec.testing."""
