@@ -321,6 +321,10 @@ def check(exp: Expect, event_line: int, event: Event, ex: Exchange, outs: list[A
         accs = tuple(dict.fromkeys((*accounts, *touched)))
         return Divergence(exp.line, event_line, kind, field, expected, got, rr, accs, encoded)
 
+    def account_div(field: str, aid: str, want: int | None, got: int | None, decimals: int) -> Divergence:
+        """An account's value off its expectation: both at the value's scale, the event's rules."""
+        return div(field, _fmt(want, decimals), _fmt(got, decimals), base_rules, (aid,))
+
     if exp.reject != got_reject and not (exp.reject == _UNSET and got_reject is None):
         want = "accepted" if exp.reject in (None, _UNSET) else f"rejected by {exp.reject}"
         got = "accepted" if got_reject is None else f"rejected by {got_reject}: {rejects[0].reason}"
@@ -329,25 +333,13 @@ def check(exp: Expect, event_line: int, event: Event, ex: Exchange, outs: list[A
         acct = ex.accounts.get(aid)
         got_bal = None if acct is None else acct.collateral
         if got_bal != want_bal:
-            return div(
-                f"balances.{aid}",
-                _fmt(want_bal, sc.money_decimals),
-                _fmt(got_bal, sc.money_decimals),
-                base_rules,
-                (aid,),
-            )
+            return account_div(f"balances.{aid}", aid, want_bal, got_bal, sc.money_decimals)
     for (aid, sym, slot), want_size in exp.positions.items():
         acct = ex.accounts.get(aid)
         pos = None if acct is None else acct.positions.get((sym, slot))
         got_size = 0 if pos is None else pos.size
         if got_size != want_size:
-            return div(
-                f"positions.{aid}.{sym}/{slot}",
-                _fmt(want_size, sc.size_decimals),
-                _fmt(got_size, sc.size_decimals),
-                base_rules,
-                (aid,),
-            )
+            return account_div(f"positions.{aid}.{sym}/{slot}", aid, want_size, got_size, sc.size_decimals)
     if exp.funding:
         paid: dict[str, int] = {}
         for o in outs:
