@@ -711,38 +711,23 @@ def _price_event(field: str) -> Callable[[Exchange, Any], tuple[Exchange, list[O
         if price is None or price <= 0:
             raise Rejected("ENG-AMT-01", f"a price must be positive, got {price}")
         old = ex.markets[ev.symbol]
-        if field == "mark":
-            m = Market(
-                old.symbol,
-                old.index,
-                price,
-                old.oracle,
-                old.last_price,
-                old.book,
-                old.funding,
-                old.oi_long,
-                old.oi_short,
-                old.realized_pnl,
-                old.mark_state,
-                PUBLISHED,
-                old.mark_sampled_at,
-            )
-        else:
-            m = Market(
-                old.symbol,
-                price if field == "index" else old.index,
-                old.mark,
-                price if field == "oracle" else old.oracle,
-                old.last_price,
-                old.book,
-                old.funding,
-                old.oi_long,
-                old.oi_short,
-                old.realized_pnl,
-                old.mark_state,
-                old.mark_source,
-                old.mark_sampled_at,
-            )
+        published = field == "mark"
+        m = Market(
+            old.symbol,
+            price if field == "index" else old.index,
+            price if published else old.mark,
+            price if field == "oracle" else old.oracle,
+            old.last_price,
+            old.book,
+            old.funding,
+            old.oi_long,
+            old.oi_short,
+            old.realized_pnl,
+            old.mark_state,
+            PUBLISHED if published else old.mark_source,
+            old.mark_sampled_at,
+        )
+        if not published:
             m = _model_mark(ex, m, ev.t, observe=True)
         markets = dict(ex.markets)
         markets[ev.symbol] = m
