@@ -78,27 +78,36 @@ def margin_subject(
     return Subject(f"{profile}/{market}", value, profile, market, rules=cited_rules(model))
 
 
+def per_bundled_profile(subjects_of: Callable[[str, Any], list[Subject]]) -> list[Subject]:
+    """``subjects_of(name, profile)`` for every bundled profile, in name order; a profile that fails
+    to load gives one ``error`` subject instead."""
+    from perpspec.profiles import bundled_names, load_profile
+
+    out: list[Subject] = []
+    for name in bundled_names():
+        try:
+            prof = load_profile(name)
+        except Exception as exc:
+            out.append(Subject(name, profile=name, error=f"profile failed to load: {exc}"))
+            continue
+        out.extend(subjects_of(name, prof))
+    return out
+
+
 def margin_subjects(accept: Callable[[Any], bool]) -> Callable[[], list[Subject]]:
     """Enumerator of every bundled (profile, market) whose margin model ``accept`` s."""
 
-    def enumerate_subjects() -> list[Subject]:
-        from perpspec.profiles import bundled_names, load_profile
+    def of_profile(name: str, prof: Any) -> list[Subject]:
+        sc = prof.scales
+        return [
+            margin_subject(name, sym, spec.margin, sc.money_decimals, sc.size_decimals,
+                           sc.price_decimals, spec.contract, spec.tick, prof.mechanism("liquidation"))
+            for sym, spec in sorted(prof.markets.items())
+            if accept(spec.margin)
+        ]
 
-        out: list[Subject] = []
-        for name in bundled_names():
-            try:
-                prof = load_profile(name)
-            except Exception as exc:
-                out.append(Subject(name, profile=name, error=f"profile failed to load: {exc}"))
-                continue
-            sc = prof.scales
-            for sym in sorted(prof.markets):
-                spec = prof.markets[sym]
-                if accept(spec.margin):
-                    out.append(margin_subject(name, sym, spec.margin, sc.money_decimals, sc.size_decimals,
-                                              sc.price_decimals, spec.contract, spec.tick,
-                                              prof.mechanism("liquidation")))
-        return out
+    def enumerate_subjects() -> list[Subject]:
+        return per_bundled_profile(of_profile)
 
     return enumerate_subjects
 
@@ -147,21 +156,16 @@ def funding_subject(profile: str, market: str, contract: Any, rounding: Rounding
 def funding_subjects() -> list[Subject]:
     """Every bundled (profile, market) with the contract and rounding its funding settles with."""
     from perpspec.funding import Contract
-    from perpspec.profiles import bundled_names, load_profile
 
-    out: list[Subject] = []
-    for name in bundled_names():
-        try:
-            prof = load_profile(name)
-        except Exception as exc:
-            out.append(Subject(name, profile=name, error=f"profile failed to load: {exc}"))
-            continue
+    def of_profile(name: str, prof: Any) -> list[Subject]:
         model = prof.mechanism("funding")
         rounding, sink = settlement_rounding(model)
         sc = prof.scales
-        for sym in sorted(prof.markets):
-            spec = prof.markets[sym]
-            contract = Contract(spec.contract, sc.size_decimals, sc.price_decimals, sc.money_decimals,
-                                spec.contract_value)
-            out.append(funding_subject(name, sym, contract, rounding, sink, variant_name(model)))
-    return out
+        return [
+            funding_subject(name, sym, Contract(spec.contract, sc.size_decimals, sc.price_decimals,
+                                                sc.money_decimals, spec.contract_value),
+                            rounding, sink, variant_name(model))
+            for sym, spec in sorted(prof.markets.items())
+        ]
+
+    return per_bundled_profile(of_profile)
