@@ -83,6 +83,12 @@ def labels(spec_dir: Path) -> dict[str, tuple[str, int]]:
     return out
 
 
+def cited_ids(text: str) -> tuple[str, ...]:
+    """The rule IDs ``text`` cites in the code form (``Rule: ID`` / ``Rules: ID, ID``), in order
+    of first mention, without repeats."""
+    return tuple(dict.fromkeys(rid for m in _CODE_CITE.finditer(text) for rid in _ANY_ID.findall(m.group(1))))
+
+
 def citations(root: Path, kind: str, files: Iterable[Path]) -> list[Citation]:
     """Citations of rules in the given source files."""
     out: list[Citation] = []

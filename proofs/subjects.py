@@ -9,7 +9,6 @@ skipping it.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -19,10 +18,7 @@ from perpspec.margin import LinearTier
 from perpspec.numeric import Rounding
 from perpspec.profile import ContractKind
 from perpspec.proofs.framework import Subject
-from perpspec.traceability import ID
-
-_CITE = re.compile(rf"\bRules?:\s*((?:{ID}(?:\s*,\s*|\s+and\s+|\s*)?)+)")
-_ANY_ID = re.compile(ID)
+from perpspec.traceability import cited_ids
 
 
 @attrs.frozen
@@ -53,11 +49,7 @@ class MarginSubject:
 
 def cited_rules(obj: Any) -> tuple[str, ...]:
     """The rule IDs a class cites in its docstring (``Rule: ID`` / ``Rules: ID, ID``)."""
-    doc = inspect.getdoc(type(obj)) or ""
-    out: list[str] = []
-    for m in _CITE.finditer(doc):
-        out.extend(_ANY_ID.findall(m.group(1)))
-    return tuple(dict.fromkeys(out))
+    return cited_ids(inspect.getdoc(type(obj)) or "")
 
 
 def margin_subject(
