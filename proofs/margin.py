@@ -15,7 +15,7 @@ Rules: INV-20, INV-21, INV-22, INV-23, MRG-FLAT-01.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import z3
 from perpspec.margin import LinearTier, PositionRisk
@@ -211,6 +211,35 @@ def step_limit(model: Any, base: int, step: int) -> tuple[int, str]:
     return k, "K is the last step whose initial rate is ≤ 100%: a larger position needs IM above its value"
 
 
+class _TwoPoints(NamedTuple):
+    """The PRF-MRG-04 setup: positions ``(S, N)`` and ``(S′, N′)`` at one open interest ``OI``,
+    the model's ``MM(S, N)``, ``MM(S′, N′)`` and ``IM(S, N)`` (no leverage set) on them, and the
+    values a counterexample shows."""
+
+    n: z3.ArithRef
+    s: z3.ArithRef
+    oi: z3.ArithRef
+    n2: z3.ArithRef
+    s2: z3.ArithRef
+    mm0: Any
+    mm1: Any
+    im0: Any
+    show: dict[str, tuple[Any, int]]
+
+
+def _two_points(sub: MarginSubject) -> _TwoPoints:
+    """The :class:`_TwoPoints` of a subject, on its own margin model."""
+    n, s, oi = _symbols()
+    n2, s2 = z3.Int("N2"), z3.Int("S2")
+    m = sub.model
+    d = sub.money_decimals
+    mm0, mm1 = m.maintenance(_pos(n, s, oi)), m.maintenance(_pos(n2, s2, oi))
+    im0 = m.initial(_pos(n, s, oi))
+    show = {"S": (s, sub.size_decimals), "N": (n, d), "S′": (s2, sub.size_decimals), "N′": (n2, d),
+            "OI": (oi, d), "MM": (mm0, d), "MM′": (mm1, d), "IM": (im0, d)}
+    return _TwoPoints(n, s, oi, n2, s2, mm0, mm1, im0, show)
+
+
 def _step_claims(sub: MarginSubject, base: int, step: int) -> Obligation:
     """PRF-MRG-04 for a risk-step model, split per step ``k = 0..K`` (see :func:`risk_steps`).
 
@@ -221,16 +250,10 @@ def _step_claims(sub: MarginSubject, base: int, step: int) -> Obligation:
     ``0 ≤ N ≤ N′ ≤ base + K·step``. The split only bounds the inputs; the goal is the model's
     own ``maintenance`` / ``initial`` on the Z3 terms.
     """
-    n, s, oi = _symbols()
-    n2, s2 = z3.Int("N2"), z3.Int("S2")
-    m = sub.model
+    n, s, oi, n2, s2, mm0, mm1, im0, show = _two_points(sub)
     d = sub.money_decimals
-    k_max, why = step_limit(m, base, step)
-    mm0, mm1 = m.maintenance(_pos(n, s, oi)), m.maintenance(_pos(n2, s2, oi))
-    im0 = m.initial(_pos(n, s, oi))
+    k_max, why = step_limit(sub.model, base, step)
     free = (s >= 0, s <= s2, oi >= 0)
-    show = {"S": (s, sub.size_decimals), "N": (n, d), "S′": (s2, sub.size_decimals), "N′": (n2, d),
-            "OI": (oi, d), "MM": (mm0, d), "MM′": (mm1, d), "IM": (im0, d)}
     claims: list[Claim] = []
     for k in range(k_max + 1):
         hi = base + k * step
@@ -275,15 +298,8 @@ def mm_non_decreasing_in_size(sub: MarginSubject) -> Obligation:
     steps = risk_steps(sub.model)
     if steps is not None:
         return _step_claims(sub, *steps)
-    n, s, oi = _symbols()
-    n2, s2 = z3.Int("N2"), z3.Int("S2")
-    m = sub.model
-    d = sub.money_decimals
-    mm0, mm1 = m.maintenance(_pos(n, s, oi)), m.maintenance(_pos(n2, s2, oi))
-    im0 = m.initial(_pos(n, s, oi))
+    n, s, oi, n2, s2, mm0, mm1, im0, show = _two_points(sub)
     base = (n >= 0, s >= 0, oi >= 0)
-    show = {"S": (s, sub.size_decimals), "N": (n, d), "S′": (s2, sub.size_decimals), "N′": (n2, d),
-            "OI": (oi, d), "MM": (mm0, d), "MM′": (mm1, d), "IM": (im0, d)}
     return Obligation((
         Claim(z3.And(mm0 >= 0, mm0 <= mm1), (*base, s <= s2, n <= n2), show, "monotone"),
         Claim(im0 >= mm0, base, show, "IM ≥ MM"),
