@@ -8,7 +8,7 @@ clock is a *valid no-op* (e.g. setting the leverage an account already has).
 
 Nothing is clamped or saturated: an amount that would make a balance negative is either a
 rejection (withdrawals, transfers, risk-increasing fills) or, where the venue lets it happen
-(realized losses and fees of a risk-reducing fill, funding), an explicit bad-debt record
+(realized losses and fees of a risk-reducing fill ENG-IMR-01 accepts, funding), an explicit bad-debt record
 (INV-03).
 
 Rules: ENG-TIM-01, ENG-UNK-01, ENG-AMT-01, ENG-SELF-01, ENG-LOT-01, ENG-TCK-01, ENG-SLOT-01,
@@ -373,7 +373,7 @@ def _check_initial_margin(
 
     Cross: :math:`equity \\ge IM_{cross}` at the valuation prices after the fill; isolated:
     the collateral still covers the cross part and :math:`isolated\\_equity \\ge IM` of the
-    position. Risk-reducing fills are not checked (they are allowed below IM). ``marks``
+    position. Risk-reducing fills are checked by :func:`_check_reducing` instead. ``marks``
     and ``oi`` are ``ex2.marks()`` and its open-interest notionals.
     """
     profile = ex2.profile
@@ -394,6 +394,60 @@ def _check_initial_margin(
                 f"account {new_acct.id!r}'s isolated {side.key[0]} position would have equity {ieq} "
                 f"below its initial margin {iim}",
             )
+
+
+def _check_reducing(
+    ex2: Exchange, side: _Side, new_acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
+) -> None:
+    """Rule: ENG-IMR-01. A fill that does not increase risk, leaving a part of the account
+    (its cross part; the isolated position it trades) below initial margin, is accepted only
+    if that part's maintenance margin does not increase and its NC/MM ratio does not get
+    worse (dYdX v4 ``IsValidStateTransitionForUndercollateralizedSubaccount``), compared at the
+    same prices (``marks``, ``oi``: those after the fill) before and after. Only a part that
+    ends below IM is compared (the before-values are computed only then)."""
+    profile = ex2.profile
+    eq = acc_mod.equity(new_acct, marks, profile)
+    if eq < acc_mod.initial_requirement(new_acct, marks, profile, oi):
+        old = side.account
+        _transition(
+            f"account {new_acct.id!r}'s cross part",
+            acc_mod.equity(old, marks, profile),
+            acc_mod.requirement(old, marks, profile, oi).maintenance,
+            eq,
+            acc_mod.requirement(new_acct, marks, profile, oi).maintenance,
+        )
+    if side.after.isolated and side.after.size != 0:
+        sym = side.key[0]
+        ieq = acc_mod.isolated_equity(new_acct, side.key, marks, profile)
+        req = acc_mod.position_requirement(sym, side.after, marks, profile, oi)
+        if ieq < req.initial:
+            before = side.before
+            _transition(
+                f"account {new_acct.id!r}'s isolated {sym} {side.key[1]} position",
+                before.isolated_margin + acc_mod.position_upnl(sym, before, marks, profile),
+                acc_mod.position_requirement(sym, before, marks, profile, oi).maintenance,
+                ieq,
+                req.maintenance,
+            )
+
+
+def _transition(what: str, nc_old: int, mm_old: int, nc_new: int, mm_new: int) -> None:
+    """Rule: ENG-IMR-01. dYdX's undercollateralized state transition: MM must not increase;
+    if either MM is 0, both must be 0 and NC must strictly increase; else
+    :math:`NC_{new} \\cdot MM_{old} \\ge NC_{old} \\cdot MM_{new}` (cross-multiplied, exact)."""
+    if mm_new > mm_old:
+        ok = False
+    elif mm_new == 0 or mm_old == 0:
+        ok = mm_new == 0 and mm_old == 0 and nc_new > nc_old
+    else:
+        ok = nc_new * mm_old >= nc_old * mm_new
+    if not ok:
+        raise Rejected(
+            "ENG-IMR-01",
+            f"{what} would end below its initial margin with NC {nc_old} -> {nc_new} and "
+            f"MM {mm_old} -> {mm_new}: a fill below IM must not increase MM nor worsen NC/MM "
+            f"(needs NC_new * MM_old >= NC_old * MM_new; with MM 0 after, MM 0 before and NC up)",
+        )
 
 
 def _priced(acct: Account, marks: Mapping[str, int]) -> None:
@@ -490,20 +544,18 @@ def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         ex.bad_debt,
         holders,
     )
-    b_up = _increases(b.before.size, b.after.size)
-    s_up = _increases(s.before.size, s.after.size)
-    if b_up or s_up:
-        marks = ex2.marks()
-        oi = _oi_notional(ex2, marks)
-        try:
-            if b_up:
-                _check_initial_margin(ex2, b, new_b, marks, oi)
-            if s_up:
-                _check_initial_margin(ex2, s, new_s, marks, oi)
-        except KeyError:  # a position without a price: ENG-PRC-01 (checked only then, off the hot path)
-            _priced(new_b, marks)
-            _priced(new_s, marks)
-            raise
+    marks = ex2.marks()
+    oi = _oi_notional(ex2, marks)
+    try:
+        for side, new_acct in ((b, new_b), (s, new_s)):
+            if _increases(side.before.size, side.after.size):
+                _check_initial_margin(ex2, side, new_acct, marks, oi)
+            else:
+                _check_reducing(ex2, side, new_acct, marks, oi)
+    except KeyError:  # a position without a price: ENG-PRC-01 (checked only then, off the hot path)
+        _priced(new_b, marks)
+        _priced(new_s, marks)
+        raise
     bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.buyer, ev.seller])
     if bad is not ex.bad_debt:
         ex2 = attrs.evolve(ex2, bad_debt=bad)

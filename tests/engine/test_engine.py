@@ -218,19 +218,52 @@ def test_initial_margin_gate_and_risk_reducing_below_im() -> None:
     assert ex.accounts["a"].positions[("BTCUSDT", "BOTH")].size == sz("0.09")
 
 
-@pytest.mark.rule("INV-03", "ENG-FILL-01")
+@pytest.mark.rule("INV-03", "ENG-FILL-01", "ENG-IMR-01")
 def test_loss_beyond_collateral_creates_bad_debt_record() -> None:
     ex = funded(amount=usdt("1000"))
     ex, _ = run_ok(ex, SetLeverage(1, "a", "BTCUSDT", 100), SetLeverage(1, "b", "BTCUSDT", 100))
     ex, _ = run_ok(ex, trade(2, sz("1"), px("50000"), "a", "b"))  # IM 500, taker fee 25
-    # a closes at 48000 as maker (fee 9.6): realizes -2000 on 975 collateral: explicit bad debt
-    ex, outs = run_ok(ex, trade(3, sz("1"), px("48000"), "c", "a"))
+    # closing at 48000 would realize -2000 on 975 collateral: a close that leaves the account
+    # below IM (equity < 0 = IM) with MM falling to 0 is refused (ENG-IMR-01, dYdX rule)
+    rejected(ex, trade(3, sz("1"), px("48000"), "c", "a"), "ENG-IMR-01")
+    # a funding payment may still take collateral below zero: an explicit bad-debt record
+    coll = ex.accounts["a"].collateral
+    # a pays 1 BTC x 50000 x r (money units: 50000 * r); r just above its collateral
+    ex, outs = run_ok(ex, FundingSettlement(5, "BTCUSDT", coll // 50000 + 1))
     deficit = -ex.accounts["a"].collateral
-    assert deficit == usdt("2000") + usdt("25") + usdt("9.6") - usdt("1000")
-    assert ex.bad_debt == {"a": deficit}
-    assert BadDebtOut(3, "a", deficit) in outs
-    ex, _ = run_ok(ex, Deposit(4, "a", deficit))
+    assert deficit > 0 and ex.bad_debt == {"a": deficit}
+    assert BadDebtOut(5, "a", deficit) in outs
+    ex, _ = run_ok(ex, Deposit(6, "a", deficit))
     assert ex.bad_debt == {}
+
+
+@pytest.mark.rule("ENG-IMR-01", "INV-05")
+def test_risk_reducing_fill_below_im_must_not_worsen_nc_mm_ratio() -> None:
+    """Review finding: a risk-reducing fill at an off-market price moved a bankruptcy to the
+    venue (a long 1 BTC @ 30,000 sells to b at 1.00 USDT). dYdX v4 ``updates.go``
+    (defi-engines.md §1.2): below IM, accept only if MM does not increase and
+    NC_new * MM_old >= NC_old * MM_new; a close (MM_new = 0) needs MM_old = 0 and NC up."""
+    ex = funded(amount=usdt("1000"))
+    ex, _ = run_ok(ex, MarkPrice(0, "BTCUSDT", px("30000")), Deposit(0, "c", usdt("100000")))
+    ex, _ = run_ok(ex, trade(1, sz("1"), px("30000"), "a", "c", maker="buyer"))
+    r = rejected(ex, trade(2, sz("1"), px("1"), "b", "a", maker="buyer"), "ENG-IMR-01")
+    assert "MM 120" in r.reason and "-> 0" in r.reason, r.reason  # MM 0.4% x 30000
+    # a partial off-market reduction that worsens NC/MM is refused too
+    rejected(ex, trade(2, sz("0.5"), px("1"), "b", "a", maker="buyer"), "ENG-IMR-01")
+    # above IM nothing is compared: an off-market but solvent reduction is accepted
+    ex2, _ = run_ok(ex, trade(2, sz("0.1"), px("29000"), "b", "a", maker="buyer"))
+    assert ex2.accounts["a"].positions[("BTCUSDT", "BOTH")].size == sz("0.9")
+    # below IM at the mark 29,100: equity 1000 - 6 - 900 = 94 < IM 232.8 (125x), MM 116.4
+    ex, _ = run_ok(ex, SetLeverage(2, "a", "BTCUSDT", 125), MarkPrice(2, "BTCUSDT", px("29100")))
+    acct = ex.accounts["a"]
+    from perpspec import account as acc_mod
+
+    marks = ex.marks()
+    assert acc_mod.equity(acct, marks, BIN) < acc_mod.initial_requirement(acct, marks, BIN)
+    # reducing half at the mark: NC 94 -> 86.725 (taker fee), MM 116.4 -> 58.2: accepted;
+    # at 28,500 NC falls to 86.725 - 300 < 0: refused
+    run_ok(ex, trade(3, sz("0.5"), px("29100"), "b", "a", maker="buyer"))
+    rejected(ex, trade(3, sz("0.5"), px("28500"), "b", "a", maker="buyer"), "ENG-IMR-01")
 
 
 # --------------------------------------------------------------------------- fill rejections
