@@ -69,6 +69,34 @@ class MarketSpec:
     contract_value: int = 0
     min_size: Size | None = None
 
+    def check(self) -> list[tuple[str, str]]:
+        """Rule: UNT-MKT-01. ``tick > 0``, ``lot > 0``, ``min_size >= 0`` (if set);
+        ``contract_value > 0`` for an inverse contract and ``== 0`` for a linear one. Run by
+        the profile loader and again by every ``param_change`` of the market (ENG-PAR-01)."""
+        out = []
+        if self.tick <= 0:
+            out.append(("tick", f"the price tick must be positive, got {self.tick} price units"))
+        if self.lot <= 0:
+            out.append(("lot", f"the size lot must be positive, got {self.lot} size units"))
+        if self.min_size is not None and self.min_size < 0:
+            out.append(("min_size", f"min_size must not be negative, got {self.min_size} size units"))
+        if self.contract is ContractKind.INVERSE and self.contract_value <= 0:
+            out.append(
+                (
+                    "contract_value",
+                    f"an inverse contract needs a positive contract_value (quote value of one "
+                    f"contract), got {self.contract_value}",
+                )
+            )
+        if self.contract is ContractKind.LINEAR and self.contract_value != 0:
+            out.append(
+                (
+                    "contract_value",
+                    f"a linear contract has contract_value 0 (leave it out), got {self.contract_value}",
+                )
+            )
+        return out
+
 
 @attrs.frozen
 class Profile:

@@ -456,3 +456,21 @@ def test_inverse_flip_is_zero_sum() -> None:
     ex, _ = run_ok(ex, trade(0, 1329, px("30000", BYI), "a", "b", symbol="BTCUSD"))
     ex, _ = step(ex, trade(0, 1021, px("30000.5", BYI), "b", "c", symbol="BTCUSD"))
     assert invariant_violations(ex) == []
+
+
+@pytest.mark.rule("ENG-PAR-01", "UNT-MKT-01")
+def test_param_change_market_grid_is_checked() -> None:
+    """Review finding: ``param_change markets.BTCUSDT.lot = "0"`` was accepted and the next fill
+    crashed with ZeroDivisionError (replay exit 3). The market's check runs again."""
+    ex = funded()
+    for path, value, fragment in (
+        ("markets.BTCUSDT.lot", "0", "lot must be positive"),
+        ("markets.BTCUSDT.tick", "-0.01", "tick must be positive"),
+        ("markets.BTCUSDT.min_size", "-0.001", "min_size must not be negative"),
+    ):
+        r = rejected(ex, ParamChange(1, path, value), "ENG-PAR-01")
+        assert fragment in r.reason, r.reason
+    coinm = load_profile("binance-coinm")
+    for value in (0, -100):
+        ev = ParamChange(1, "markets.BTCUSD.contract_value", value)
+        rejected(initial_exchange(coinm), ev, "ENG-PAR-01")

@@ -209,3 +209,62 @@ def test_cli_exits_2_without_traceback(tmp_path: Path, case: str) -> None:
     assert "Traceback" not in output
     assert f"{bad}:" in output.replace("\n", "")
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+MARKET_BROKEN = [
+    # (case, old, new, expected field, line needle, message fragment)
+    ("tick 0", 'tick = "0.1"', 'tick = "0"', "markets.BTCUSDT.tick", 'tick = "0"', "tick must be positive"),
+    ("tick < 0", 'tick = "0.1"', 'tick = "-0.1"', "markets.BTCUSDT.tick", "-0.1", "tick must be positive"),
+    ("lot 0", 'lot = "0.001"', 'lot = "0"', "markets.BTCUSDT.lot", 'lot = "0"', "lot must be positive"),
+    ("lot < 0", 'lot = "0.001"', 'lot = "-0.001"', "markets.BTCUSDT.lot", "-0.001", "lot must be positive"),
+    (
+        "min_size < 0",
+        'lot = "0.001"',
+        'lot = "0.001"\nmin_size = "-0.002"',
+        "markets.BTCUSDT.min_size",
+        "min_size",
+        "min_size must not be negative",
+    ),
+    (
+        "linear contract_value",
+        'lot = "0.001"',
+        'lot = "0.001"\ncontract_value = 100',
+        "markets.BTCUSDT.contract_value",
+        "contract_value",
+        "a linear contract has contract_value 0",
+    ),
+    (
+        "inverse contract_value 0",
+        'contract = "linear"',
+        'contract = "inverse"',
+        "markets.BTCUSDT.contract_value",
+        "[markets.BTCUSDT]",
+        "an inverse contract needs a positive contract_value",
+    ),
+    (
+        "inverse contract_value < 0",
+        'contract = "linear"',
+        'contract = "inverse"\ncontract_value = -1',
+        "markets.BTCUSDT.contract_value",
+        "contract_value",
+        "an inverse contract needs a positive contract_value",
+    ),
+]
+
+
+@pytest.mark.rule("UNT-MKT-01")
+@pytest.mark.parametrize(
+    ("case", "old", "new", "field", "needle", "fragment"), MARKET_BROKEN, ids=[b[0] for b in MARKET_BROKEN]
+)
+def test_market_grid_checked_at_load(
+    tmp_path: Path, case: str, old: str, new: str, field: str, needle: str, fragment: str
+) -> None:
+    """Review finding: tick/lot 0 or negative, negative min_size and a contract value that does
+    not fit the contract kind loaded and later crashed (ZeroDivisionError). They are input
+    errors naming file, line and key (MarketSpec.check, run by the loader)."""
+    text = GOOD.replace(old, new, 1)
+    path, err = _load(tmp_path, text)
+    assert err.place.file == str(path)
+    assert err.place.field == field
+    assert err.place.line == _line_of(text, needle)
+    assert fragment in str(err)
