@@ -1189,12 +1189,28 @@ def _clock(ex: Exchange, ev: ClockTick) -> tuple[Exchange, list[Output]]:
 
 
 def _param_change(ex: Exchange, ev: ParamChange) -> tuple[Exchange, list[Output]]:
-    """Rule: ENG-PAR-01. Change one profile parameter, validated like a profile file."""
+    """Rule: ENG-PAR-01. Change one profile parameter, validated like a profile file; a
+    market's ``tick`` and ``lot`` only while it has no open interest."""
     try:
         profile = change_param(ex.profile, ev.path, ev.value)
     except ParamError as exc:
         raise Rejected("ENG-PAR-01", str(exc)) from None
+    parts = ev.path.split(".")
+    if len(parts) == 3 and parts[2] in _GRID_FIELDS:
+        m = ex.markets.get(parts[1])
+        if m is not None and (m.oi_long or m.oi_short):
+            raise Rejected(
+                "ENG-PAR-01",
+                f"{ev.path!r} cannot be changed while {parts[1]} has open interest "
+                f"({m.oi_long} size units): positions would sit off the new grid",
+            )
     return attrs.evolve(ex, t=ev.t, profile=profile), [ParamOut(ev.t, ev.path, str(ev.value))]
+
+
+#: Market parameters that a ``param_change`` cannot change at all (they fix what every entry
+#: value and balance of the market means), and those it changes only without open interest.
+_FIXED_MARKET_FIELDS = ("contract", "contract_value")
+_GRID_FIELDS = ("tick", "lot")
 
 
 class ParamError(ValueError):
@@ -1208,7 +1224,8 @@ def change_param(profile: Profile, path: str, value: Any) -> Profile:
     ``markets.SYMBOL.field`` (``markets.BTCUSDT.margin.mmr``, ``markets.BTCUSDT.tick``); a
     list element is ``field[i]``. The value is converted exactly as the profile loader does
     (scales, strict types) and the changed section's semantic checks run again; the variant
-    (``model``) and the fixed ``[profile]``/``[scales]`` sections cannot be changed.
+    (``model``), the fixed ``[profile]``/``[scales]`` sections and a market's ``contract`` and
+    ``contract_value`` cannot be changed.
     """
     from perpspec.profiles import _checks, _converter
 
@@ -1222,6 +1239,11 @@ def change_param(profile: Profile, path: str, value: Any) -> Profile:
         if len(parts) < 3 or parts[1] not in profile.markets:
             raise ParamError(
                 f"{path!r}: unknown market (this profile has: {', '.join(sorted(profile.markets))})"
+            )
+        if parts[2] in _FIXED_MARKET_FIELDS:
+            raise ParamError(
+                f"{path!r} cannot be changed: the contract kind and contract value fix what every "
+                "entry value and balance of the market means (list a new market instead)"
             )
         root, rest = profile.markets[parts[1]], parts[2:]
     else:

@@ -474,3 +474,31 @@ def test_param_change_market_grid_is_checked() -> None:
     for value in (0, -100):
         ev = ParamChange(1, "markets.BTCUSD.contract_value", value)
         rejected(initial_exchange(coinm), ev, "ENG-PAR-01")
+
+
+@pytest.mark.rule("ENG-PAR-01")
+def test_param_change_cannot_switch_contract_or_move_grid_under_open_interest() -> None:
+    """Review finding: ``param_change markets.BTCUSDT.contract = "inverse"`` with open positions
+    re-valued every entry (equity of a went 9994 -> 10024). ``contract`` and ``contract_value``
+    cannot be changed; ``tick`` and ``lot`` only while the market has no open interest."""
+    ex = funded()
+    for path, value in (("markets.BTCUSDT.contract", "inverse"), ("markets.BTCUSDT.contract_value", 0)):
+        r = rejected(ex, ParamChange(1, path, value), "ENG-PAR-01")
+        assert "cannot be changed" in r.reason, r.reason
+    coinm = load_profile("binance-coinm")
+    r = rejected(initial_exchange(coinm), ParamChange(1, "markets.BTCUSD.contract_value", 10), "ENG-PAR-01")
+    assert "cannot be changed" in r.reason
+    # no open interest: the grid may move
+    flat, _ = run_ok(ex, ParamChange(1, "markets.BTCUSDT.lot", "0.002"))
+    assert flat.profile.markets["BTCUSDT"].lot == 2
+    ex, _ = run_ok(ex, trade(2, sz("0.003"), px("30000"), "a", "b"))
+    for path, value in (("markets.BTCUSDT.lot", "0.002"), ("markets.BTCUSDT.tick", "0.1")):
+        r = rejected(ex, ParamChange(3, path, value), "ENG-PAR-01")
+        assert "open interest" in r.reason, r.reason
+    # other market parameters still change under open interest
+    ex, _ = run_ok(ex, ParamChange(3, "markets.BTCUSDT.min_size", "0.001"))
+    # once flat again, the grid may move
+    ex, _ = run_ok(
+        ex, trade(4, sz("0.003"), px("30000"), "b", "a"), ParamChange(5, "markets.BTCUSDT.tick", "0.1")
+    )
+    assert ex.profile.markets["BTCUSDT"].tick == 10
