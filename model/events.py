@@ -540,7 +540,7 @@ def decode_obj(obj: Any, profile: Profile) -> Event:
             "v", f"unsupported event format version {obj['v']!r}; this model reads version {VERSION}"
         )
     kind = obj.get("kind")
-    if kind not in EVENT_FIELDS:
+    if type(kind) is not str or kind not in EVENT_FIELDS:
         raise _FieldError(
             "kind", f"unknown event kind {kind!r}; expected one of: {', '.join(sorted(EVENT_FIELDS))}"
         )
@@ -570,10 +570,41 @@ def decode_line(
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise InputError(Place(file, lineno), f"not valid JSON: {exc}") from None
+    # Duplicate keys (orjson keeps the last one silently). Every key of the line, at any
+    # depth, is followed by one ':'; so when the line has exactly as many ':' as the top-level
+    # object has keys, there is no duplicate and no nested object. Only otherwise (a nested
+    # object, a ':' inside a string, or a duplicate) is the line parsed again to look.
+    colons = line.count(b":") if isinstance(line, bytes) else line.count(":")
+    if type(obj) is dict and colons != len(obj):
+        dup = _duplicate_key(line)
+        if dup is not None:
+            raise InputError(Place(file, lineno, dup), f"field {dup!r} is given twice in one JSON object")
     try:
         return decode_obj(obj, profile)
     except _FieldError as exc:
         raise InputError(Place(file, lineno, exc.field or None), exc.message) from None
+
+
+def _duplicate_key(line: str | bytes) -> str | None:
+    """Rule: EVT-FMT-01. The first key given twice in one object of the JSON ``line`` (any
+    depth), else ``None``."""
+    import json
+
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for k, _v in items:
+            if k in seen and not found:
+                found.append(k)
+            seen.add(k)
+        return {}
+
+    try:
+        json.loads(line, object_pairs_hook=pairs)
+    except ValueError:
+        return None  # orjson accepted it; nothing more to say here
+    return found[0] if found else None
 
 
 def read_events(path: str | Path, profile: Profile) -> Iterator[Event]:

@@ -17,21 +17,28 @@ from fractions import Fraction
 RATE_DECIMALS = 8
 RATE_ONE = 10**RATE_DECIMALS
 
-_DECIMAL = re.compile(r"^([+-]?)(\d+)(?:\.(\d+))?(%?)$")
+# ASCII digits only ([0-9] with re.ASCII: no Unicode digits such as "\u0661"); no spaces
+_DECIMAL = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?(%?)", re.ASCII)
+# profiles (TOML): "_" allowed between two digits, as in TOML's own numbers ("1_000_000")
+_DECIMAL_SEP = re.compile(r"([+-]?)([0-9]+(?:_[0-9]+)*)(?:\.([0-9]+(?:_[0-9]+)*))?(%?)", re.ASCII)
 
 
-def parse_fraction(text: str) -> Fraction:
+def parse_fraction(text: str, separators: bool = False) -> Fraction:
     """Rule UNT-DEC-01: an exact decimal string (optionally ending in ``%``) as a Fraction.
 
-    Accepts ``"123"``, ``"-0.5"``, ``"1_000_000"``, ``"0.65%"``. Rejects floats in
-    exponent notation, empty strings and anything else with :class:`ValueError`.
+    Accepts ``"123"``, ``"-0.5"``, ``"0.65%"``: ASCII digits ``[0-9]`` only, no spaces. With
+    ``separators`` (profile files only) a ``_`` between two digits is allowed
+    (``"1_000_000"``). Rejects exponent notation, empty strings, Unicode digits, surrounding
+    spaces and anything else with :class:`ValueError`.
     """
     if not isinstance(text, str):
         raise ValueError(f'expected a decimal string such as "0.5", got {type(text).__name__}')
-    m = _DECIMAL.match(text.strip().replace("_", ""))
+    m = (_DECIMAL_SEP if separators else _DECIMAL).fullmatch(text)
     if m is None:
         raise ValueError(f'expected a decimal string such as "12.5" or "0.65%", got {text!r}')
     sign, whole, frac, pct = m.groups()
+    if separators:
+        whole, frac = whole.replace("_", ""), (frac or "").replace("_", "")
     value = Fraction(int(whole + (frac or "")), 10 ** len(frac or ""))
     if pct:
         value /= 100
@@ -46,8 +53,10 @@ def to_units(value: Fraction | int, decimals: int) -> int:
     return scaled.numerator
 
 
-def parse_units(text: str | int, decimals: int) -> int:
-    """A decimal string (or an int, taken as whole units) as an integer of ``10^-decimals``."""
+def parse_units(text: str | int, decimals: int, separators: bool = False) -> int:
+    """Rule UNT-DEC-01: a decimal string (or an int, taken as whole units) as an integer of
+    ``10^-decimals``. Plain ASCII decimals (events, snapshots); ``separators`` also allows
+    ``_`` between digits (profile files), as :func:`parse_fraction`."""
     if type(text) is str and type(decimals) is int:
         # fast path for a plain ASCII decimal that fits the scale ("123", "0.065"): the same
         # integer as parse_fraction + to_units, without a regex or a Fraction
@@ -63,7 +72,7 @@ def parse_units(text: str | int, decimals: int) -> int:
         raise ValueError("expected a decimal string, got a boolean")
     if isinstance(text, int):
         return text * 10**decimals
-    return to_units(parse_fraction(text), decimals)
+    return to_units(parse_fraction(text, separators), decimals)
 
 
 def format_units(amount: int, decimals: int) -> str:

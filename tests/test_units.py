@@ -9,7 +9,7 @@ from perpspec.units import format_fraction, format_units, parse_fraction, parse_
 @pytest.mark.rule("UNT-DEC-01")
 def test_parse_exact_decimals() -> None:
     assert parse_fraction("0.65%") == Fraction(65, 10000)
-    assert parse_fraction("-1_535_443.01") == Fraction(-153544301, 100)
+    assert parse_fraction("-1_535_443.01", separators=True) == Fraction(-153544301, 100)
     assert parse_units("32481.98", 2) == 3248198
     assert parse_units("0.4%", 8) == 400000
     assert parse_units(5, 3) == 5000
@@ -35,3 +35,24 @@ def test_format() -> None:
     assert format_units(-100, 2) == "-1"
     assert format_fraction(Fraction(1, 3), 6) == "0.333333..."
     assert format_fraction(Fraction(-1, 8)) == "-0.125"
+
+
+@pytest.mark.rule("UNT-DEC-01")
+@pytest.mark.parametrize(
+    "bad", ["\u0661", "\uff11\uff12", " 1", "1 ", "1_0", "1._5", "_1", "1__0", "1_", "+1.5_"]
+)
+def test_plain_decimals_only_ascii_digits(bad: str) -> None:
+    """Events and snapshots: plain ASCII decimals (no Unicode digits, spaces or separators)."""
+    with pytest.raises(ValueError):
+        parse_units(bad, 3)
+    with pytest.raises(ValueError):
+        parse_fraction(bad)
+
+
+@pytest.mark.rule("UNT-DEC-01")
+def test_profile_decimals_allow_underscores_between_digits() -> None:
+    assert parse_fraction("1_000.000_5", separators=True) == Fraction(10000005, 10000)
+    assert parse_units("1_000", 2, separators=True) == 100000
+    for bad in ("\u0661", " 1", "_1", "1__0", "1_", "1_.5"):
+        with pytest.raises(ValueError):
+            parse_fraction(bad, separators=True)

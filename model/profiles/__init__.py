@@ -293,7 +293,7 @@ def _converter(scales: Scales | None) -> cattrs.Converter:
             if isinstance(v, (bool, float)) or not isinstance(v, (str, int)):
                 raise ValueError(f"expected {what} as a decimal string, got {_describe(v)}")
             try:
-                return parse_units(v, decimals())
+                return parse_units(v, decimals(), separators=True)
             except ValueError as exc:
                 raise ValueError(f"{what}: {exc}") from None
 
@@ -315,7 +315,7 @@ def _converter(scales: Scales | None) -> cattrs.Converter:
     def exact(v: Any, _t: Any) -> Fraction:
         if isinstance(v, bool) or not isinstance(v, (str, int)):
             raise ValueError(f"expected an exact decimal string, got {_describe(v)}")
-        return Fraction(v) if isinstance(v, int) else parse_fraction(v)
+        return Fraction(v) if isinstance(v, int) else parse_fraction(v, separators=True)
 
     conv.register_structure_hook(Exact, exact)
 

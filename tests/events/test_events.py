@@ -221,3 +221,59 @@ def test_published_schema_is_up_to_date() -> None:
     assert index["oneOf"] == [{"required": ["price"]}, {"required": ["sources"]}]
     sample = next(v for v in schema["oneOf"] if v["title"] == "funding_sample")
     assert "premium" in sample["properties"] and "premium" not in sample["required"]
+
+
+DEP = '{"v":1,"kind":"deposit","t":1,"account":"a","amount":%s}'
+
+
+@pytest.mark.rule("EVT-FMT-01")
+@pytest.mark.parametrize("kind", ["[]", "{}", "1", "null", "true"])
+def test_kind_of_wrong_type_is_an_input_error(kind: str) -> None:
+    """Review finding: ``{"v":1,"kind":[]}`` raised TypeError (unhashable) from decode_line."""
+    with pytest.raises(InputError) as info:
+        decode_line('{"v":1,"kind":' + kind + ',"t":1}', BIN, "f.jsonl", 3)
+    assert info.value.place.field == "kind" and info.value.place.line == 3
+
+
+@pytest.mark.rule("EVT-AMT-01", "UNT-DEC-01")
+@pytest.mark.parametrize(
+    "amount",
+    [
+        '"\\u0661"',
+        '"\\uff11\\uff12"',
+        '" 1"',
+        '"1 "',
+        '"1_0"',
+        '"1_000.5"',
+        '"1.\\u0665"',
+        '"\\u0661.5"',
+        '"1."',
+    ],
+)
+def test_event_amounts_are_plain_ascii_decimals(amount: str) -> None:
+    """Review finding: Arabic-Indic and full-width digits, surrounding spaces and ``_``
+    separators were accepted in event amounts. Events take plain ASCII decimals only."""
+    with pytest.raises(InputError) as info:
+        decode_line(DEP % amount, BIN, "f.jsonl", 4)
+    assert info.value.place.field == "amount"
+    assert decode_line(DEP % '"10.5"', BIN) == Deposit(1, "a", 1_050_000_000)
+
+
+@pytest.mark.rule("EVT-FMT-01")
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"v":1,"kind":"clock_tick","t":1,"t":2}',
+        '{"v":1,"kind":"clock_tick","t" :1,"t":2}',
+        '{"v":1,"kind":"deposit","t":1,"account":"a:b","amount":"1","amount":"2"}',
+        '{"v":1,"kind":"index_price","t":5,"symbol":"BTCUSDT","sources":'
+        '[{"price":"1","weight":"1","updated_at":0,"price":"2"}]}',
+    ],
+)
+def test_duplicate_keys_are_input_errors(line: str) -> None:
+    """A JSON object with a key twice is refused (orjson would keep the last one silently)."""
+    with pytest.raises(InputError, match="twice") as info:
+        decode_line(line, BIN, "f.jsonl", 9)
+    assert info.value.place.line == 9
+    # a colon inside a string value is not a key
+    assert decode_line('{"v":1,"kind":"deposit","t":1,"account":"a:b","amount":"1"}', BIN).account == "a:b"
