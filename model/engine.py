@@ -54,7 +54,7 @@ from perpspec.events import (
     SettingOut,
     Withdraw,
 )
-from perpspec.fees import fee_amount, fee_rate, fee_rounding
+from perpspec.fees import fee_rate, fee_rounding, fill_fee
 from perpspec.margin import PositionRisk
 from perpspec.numeric import div_floor
 from perpspec.position import Position, accounting_of, apply_fill, notional
@@ -319,7 +319,9 @@ def _side(
         )
     n = notional(ev.qty, ev.price, spec, scales, accounting)
     rate = fee_rate(profile, is_maker, rate_override)
-    fee = int(fee_amount(n, rate, fee_rounding(profile)))
+    fee = fill_fee(
+        ev.qty, ev.price, n, rate, fee_rounding(profile), spec, scales, accounting.per_contract_rounding()
+    )
     margin_delta = 0
     if before.isolated:
         iso = before.isolated_margin

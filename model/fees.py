@@ -4,6 +4,8 @@
 units (rule PNL-NOT-01, at the fill price) and :math:`r` the fee rate in 10^-8. A positive
 fee is paid by the account to the fee pool; a negative one (maker rebate) is paid by the
 fee pool to the account. Default rounding: ceil (a fee is rounded up, a rebate toward zero).
+On an inverse contract the fee is rounded once from the exact coin notional
+(:func:`fill_fee`), never from the notional already rounded up.
 
 Rule: FEE-MT-01.
 """
@@ -13,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from perpspec.numeric import Rounding, Term, div_round
+from perpspec.numeric import Rounding, Term, div_round, pow10
+from perpspec.profile import ContractKind
 from perpspec.quantities import Rate
 from perpspec.registry import variant
 from perpspec.units import RATE_ONE
@@ -48,6 +51,30 @@ class MakerTakerFees:
 def fee_amount(notional: Term, rate: Term, mode: Rounding = Rounding.CEIL) -> Term:
     """Rule: FEE-MT-01. :math:`round_{mode}(N \\cdot r / 10^8)` in money units (ints or Z3 terms)."""
     return div_round(notional * rate, RATE_ONE, mode)
+
+
+def fill_fee(
+    qty: int,
+    price: int,
+    notional: int,
+    rate: int,
+    mode: Rounding,
+    market: Any,
+    scales: Any,
+    per_contract: bool,
+) -> int:
+    """Rule: FEE-MT-01. The fee of one fill side, money units, rounded once from the exact value.
+
+    Inverse (unless the accounting values each contract separately, ``per_contract``: BitMEX
+    satoshi accounting, whose rounded per-contract value *is* the notional):
+    :math:`round_{mode}(q \\cdot cv \\cdot 10^{m+p} \\cdot r / (P \\cdot 10^s \\cdot 10^8))`,
+    one division of the exact notional. Linear (and per-contract inverse):
+    :func:`fee_amount` of ``notional`` (rule PNL-NOT-01).
+    """
+    if market.contract is ContractKind.INVERSE and not per_contract:
+        num = qty * market.contract_value * pow10(scales.money_decimals + scales.price_decimals) * rate
+        return int(div_round(num, price * pow10(scales.size_decimals) * RATE_ONE, mode))
+    return int(fee_amount(notional, rate, mode))
 
 
 def fee_rate(profile: Any, is_maker: bool, override: int | None) -> int:

@@ -502,3 +502,18 @@ def test_param_change_cannot_switch_contract_or_move_grid_under_open_interest() 
         ex, trade(4, sz("0.003"), px("30000"), "b", "a"), ParamChange(5, "markets.BTCUSDT.tick", "0.1")
     )
     assert ex.profile.markets["BTCUSDT"].tick == 10
+
+
+@pytest.mark.rule("FEE-MT-01", "ENG-FILL-01")
+def test_inverse_fee_is_rounded_from_the_exact_notional() -> None:
+    """Review finding: binance-coinm 1 contract (100 USD) @ 30,303.1, buyer rebate -0.01%: the
+    exact rebate is 1e11 / 303031 x 10^-4 = -32.9999... money units (1e-8 BTC); the fee was
+    computed from the notional already rounded up (330,000 -> -33, the trader's favour).
+    Ceil (venue's favour) of the exact value: -32. The taker's 0.05% stays ceil(164.9996) = 165."""
+    coinm = load_profile("binance-coinm")
+    ex, _ = run_ok(initial_exchange(coinm), Deposit(0, "a", 10**8), Deposit(0, "b", 10**8))
+    ev = trade(1, 1, 303031, "a", "b", maker="buyer", symbol="BTCUSD", buyer_fee_rate=-10_000)
+    ex, outs = run_ok(ex, ev)
+    fees = {o.account: (o.notional, o.amount) for o in outs if isinstance(o, FeeOut)}
+    assert fees == {"a": (330_000, -32), "b": (330_000, 165)}
+    assert ex.accounts["a"].collateral == 10**8 + 32
