@@ -57,10 +57,19 @@ from perpspec.events import (
 from perpspec.fees import fee_rate, fee_rounding, fill_fee
 from perpspec.margin import PositionRisk
 from perpspec.numeric import div_floor
-from perpspec.position import Position, accounting_of, apply_fill, notional
+from perpspec.position import Position, accounting_of, apply_fill, notional, unrealized_pnl
 from perpspec.profile import MarketSpec, Profile
 from perpspec.quantities import Price, Rate
-from perpspec.state import SHARED, Exchange, FundingState, Holders, InsuranceFund, Market, initial_exchange
+from perpspec.state import (
+    SHARED,
+    Exchange,
+    FundingState,
+    Holders,
+    InsuranceFund,
+    Market,
+    initial_exchange,
+    position_debt_key,
+)
 from perpspec.units import RATE_ONE
 
 __all__ = ["Output", "Rejected", "initial_exchange", "run", "step"]
@@ -156,6 +165,21 @@ def _with_bad_debt(
     return (bad_debt if new is None else new), outs
 
 
+def _with_position_debt(
+    t: int, bad_debt: Mapping[str, int], deficits: list[tuple[str, tuple[str, str], int]]
+) -> tuple[Mapping[str, int], list[Output]]:
+    """Rules: ACC-ISO-01, INV-03. Add each isolated position's new ``deficit`` (> 0) to its
+    bad-debt record (key :func:`~perpspec.state.position_debt_key`), one output per change."""
+    new = dict(bad_debt)
+    outs: list[Output] = []
+    for aid, (sym, slot), deficit in deficits:
+        if deficit > 0:
+            key = position_debt_key(aid, sym, slot)
+            new[key] = new.get(key, 0) + deficit
+            outs.append(BadDebtOut(t, key, new[key]))
+    return new, outs
+
+
 def _slots_for_setting(acct: Account) -> tuple[str, ...]:
     return ("LONG", "SHORT") if acct.hedge_mode else ("BOTH",)
 
@@ -186,7 +210,16 @@ def _deposit(ex: Exchange, ev: Deposit) -> tuple[Exchange, list[Output]]:
     """Rules: ENG-AMT-01, INV-01. Credit collateral; a deposit to a new id creates the account."""
     if ev.amount <= 0:
         raise Rejected("ENG-AMT-01", f"a deposit must be positive, got {ev.amount}")
-    old = ex.accounts.get(ev.account) or Account(id=ev.account)
+    old = ex.accounts.get(ev.account)
+    if old is None:
+        parts = ev.account.rsplit("/", 2)
+        if len(parts) == 3 and parts[1] in ex.profile.markets and parts[2] in ("BOTH", "LONG", "SHORT"):
+            raise Rejected(
+                "ENG-AMT-01",
+                f"account id {ev.account!r} has the form ACCOUNT/SYMBOL/SLOT, reserved for the "
+                "bad-debt records of isolated positions (INV-03)",
+            )
+        old = Account(id=ev.account)
     new = Account(old.id, old.collateral + ev.amount, old.positions, old.hedge_mode)
     accounts = ex.accounts.set(ev.account, new)
     bad, outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.account])
@@ -240,10 +273,11 @@ class _Side:
         "account",
         "after",
         "before",
+        "cash",
+        "deficit",
         "fee",
         "key",
         "liquidity",
-        "margin_delta",
         "notional",
         "qty",
         "rate",
@@ -262,11 +296,12 @@ class _Side:
         rate: int,
         notional: int,
         liquidity: str,
-        margin_delta: int,  # collateral moved into (+) or out of (-) the isolated margin
+        cash: int,  # collateral change before the fee: realized PnL (cross) or the slot's payout
+        deficit: int = 0,  # new bad debt of the isolated position (ENG-FILL-01, INV-03)
     ) -> None:
         self.account, self.key, self.before, self.after = account, key, before, after
         self.qty, self.realized, self.fee, self.rate = qty, realized, fee, rate
-        self.notional, self.liquidity, self.margin_delta = notional, liquidity, margin_delta
+        self.notional, self.liquidity, self.cash, self.deficit = notional, liquidity, cash, deficit
 
 
 _FLAT = Position()
@@ -292,7 +327,10 @@ def _side(
     reduce_only: bool,
     is_maker: bool,
 ) -> _Side:
-    """Rules: ENG-SLOT-01, ENG-RO-01, FEE-MT-01, ENG-FILL-01. One side of a trade, validated."""
+    """Rules: ENG-SLOT-01, ENG-RO-01, FEE-MT-01, ENG-FILL-01, ACC-ISO-01. One side of a trade,
+    validated. An isolated slot settles its realized PnL itself: ``release + realized`` to the
+    wallet when >= 0, else the loss from the slot's remaining margin and the rest as the
+    position's ``deficit`` (its bad debt)."""
     if acct.hedge_mode and slot == "BOTH":
         raise Rejected(
             "ENG-SLOT-01", f"account {acct.id!r} is in hedge mode: a fill names slot LONG or SHORT"
@@ -322,7 +360,7 @@ def _side(
     fee = fill_fee(
         ev.qty, ev.price, n, rate, fee_rounding(profile), spec, scales, accounting.per_contract_rounding()
     )
-    margin_delta = 0
+    cash, deficit = realized, 0
     if before.isolated:
         iso = before.isolated_margin
         flipped = before.size != 0 and after.size != 0 and (before.size > 0) != (after.size > 0)
@@ -339,8 +377,19 @@ def _side(
             add = int(
                 spec.margin.initial(PositionRisk(size=added, notional=added_n, leverage=before.leverage))
             )
-        margin_delta = add - release
-        after = Position(after.size, after.entry_value, after.leverage, after.isolated, iso + margin_delta)
+        # the slot settles its own realized PnL: released margin + PnL goes to the wallet when
+        # >= 0; a loss beyond the released margin comes from the slot's remaining margin, and
+        # beyond that it is the position's bad debt (ACC-ISO-01)
+        back = release + realized
+        take = 0
+        if back < 0:
+            take = min(-back, iso - release)
+            deficit = -back - take
+            back = 0
+        cash = back - add
+        after = Position(
+            after.size, after.entry_value, after.leverage, after.isolated, iso - release - take + add
+        )
     return _Side(
         acct,
         key,
@@ -352,7 +401,8 @@ def _side(
         rate,
         n,
         "maker" if is_maker else "taker",
-        margin_delta,
+        cash,
+        deficit,
     )
 
 
@@ -362,7 +412,7 @@ def _apply_side(side: _Side) -> Account:
     positions[side.key] = side.after
     return Account(
         acct.id,
-        acct.collateral + side.realized - side.fee - side.margin_delta,
+        acct.collateral + side.cash - side.fee,
         positions,
         acct.hedge_mode,
     )
@@ -378,9 +428,14 @@ def _check_initial_margin(
     position. Risk-reducing fills are checked by :func:`_check_reducing` instead. ``marks``
     and ``oi`` are ``ex2.marks()`` and its open-interest notionals.
     """
+    if side.deficit:
+        raise Rejected(
+            "ENG-IMR-01",
+            f"account {new_acct.id!r}'s isolated {side.key[0]} {side.key[1]} position would close "
+            f"with a deficit of {side.deficit} beyond its margin before flipping",
+        )
     profile = ex2.profile
-    eq = acc_mod.equity(new_acct, marks, profile)
-    im = acc_mod.initial_requirement(new_acct, marks, profile, oi)
+    eq, im = _cross_equity_initial(new_acct, marks, profile, oi)
     if eq < im or new_acct.collateral < 0:
         raise Rejected(
             "ENG-IMR-01",
@@ -408,8 +463,8 @@ def _check_reducing(
     same prices (``marks``, ``oi``: those after the fill) before and after. Only a part that
     ends below IM is compared (the before-values are computed only then)."""
     profile = ex2.profile
-    eq = acc_mod.equity(new_acct, marks, profile)
-    if eq < acc_mod.initial_requirement(new_acct, marks, profile, oi):
+    eq, im = _cross_equity_initial(new_acct, marks, profile, oi)
+    if eq < im:
         old = side.account
         _transition(
             f"account {new_acct.id!r}'s cross part",
@@ -418,10 +473,15 @@ def _check_reducing(
             eq,
             acc_mod.requirement(new_acct, marks, profile, oi).maintenance,
         )
-    if side.after.isolated and side.after.size != 0:
+    if side.before.isolated:
+        # the slot's NC after the fill counts the deficit it would leave (ENG-FILL-01); a closed
+        # slot has IM = MM = 0 and NC = -deficit
         sym = side.key[0]
-        ieq = acc_mod.isolated_equity(new_acct, side.key, marks, profile)
-        req = acc_mod.position_requirement(sym, side.after, marks, profile, oi)
+        if side.after.size != 0:
+            ieq = acc_mod.isolated_equity(new_acct, side.key, marks, profile) - side.deficit
+            req = acc_mod.position_requirement(sym, side.after, marks, profile, oi)
+        else:
+            ieq, req = -side.deficit, acc_mod.Requirement(0, 0)
         if ieq < req.initial:
             before = side.before
             _transition(
@@ -431,6 +491,26 @@ def _check_reducing(
                 ieq,
                 req.maintenance,
             )
+
+
+def _cross_equity_initial(
+    acct: Account, marks: Mapping[str, int], profile: Profile, oi: Mapping[str, int]
+) -> tuple[int, int]:
+    """Rule: ACC-CRS-01. ``(acc_mod.equity(...), acc_mod.initial_requirement(...))`` of
+    ``acct`` in one pass over its positions (the same sums; on the fill path of every side,
+    so it skips their sorting and second lookups)."""
+    acc = accounting_of(profile)
+    scales, markets = profile.scales, profile.markets
+    eq, im = acct.collateral, 0
+    for (sym, _slot), p in acct.positions.items():
+        if p.isolated or p.size == 0:
+            continue
+        spec, price = markets[sym], marks[sym]
+        eq += unrealized_pnl(p, price, spec, scales, acc)
+        size = abs(p.size)
+        n = notional(size, price, spec, scales, acc)
+        im += int(spec.margin.initial(PositionRisk(size, n, p.leverage, oi.get(sym, 0))))
+    return eq, im
 
 
 def _transition(what: str, nc_old: int, mm_old: int, nc_new: int, mm_new: int) -> None:
@@ -559,6 +639,11 @@ def _fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         _priced(new_s, marks)
         raise
     bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.buyer, ev.seller])
+    if b.deficit or s.deficit:
+        bad, more = _with_position_debt(
+            ev.t, bad, [(ev.buyer, b.key, b.deficit), (ev.seller, s.key, s.deficit)]
+        )
+        bad_outs = bad_outs + more
     if bad is not ex.bad_debt:
         ex2 = attrs.evolve(ex2, bad_debt=bad)
     outs: list[Output] = [
@@ -1104,8 +1189,9 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
     The rates are ``explicit_rates(ctx, rate)`` for the event's (replayed) rate, else the
     profile's funding variant's ``settlement_rates(ctx)`` (``None``: rejected, ENG-FND-01).
     :func:`perpspec.funding.settle_market` settles them zero-sum (FND-SUM-01): each account's
-    collateral changes by its payment and the dust goes to the variant's sink (the insurance
-    fund, or a named dust sink). The samples are cleared; the rate and the carry are kept.
+    collateral changes by its payment (an isolated position's margin instead, ACC-ISO-01: a
+    debit beyond it is the position's bad debt) and the dust goes to the variant's sink (the
+    insurance fund, or a named dust sink). The samples are cleared; the rate and the carry are kept.
     """
     from perpspec import funding as fnd
 
@@ -1154,11 +1240,25 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
     rate, rate_long, rate_short = int(rates.rate), int(rates.rate_long), int(rates.rate_short)
     outs: list[Output] = []
     touched: list[str] = []
+    deficits: list[tuple[str, tuple[str, str], int]] = []
     with ex.accounts.mutate() as mm:
         for (aid, slot, q), pay in zip(holders, payments, strict=True):
             a = mm[aid]
-            mm[aid] = Account(a.id, a.collateral + pay, a.positions, a.hedge_mode)
-            touched.append(aid)
+            key = (ev.symbol, slot)
+            pos = a.positions[key]
+            if pos.isolated:
+                # an isolated position's funding settles against its own margin (ACC-ISO-01);
+                # a debit beyond it is the position's bad debt, never the cross wallet's
+                margin = pos.isolated_margin + pay
+                if margin < 0:
+                    deficits.append((aid, key, -margin))
+                    margin = 0
+                positions = dict(a.positions)
+                positions[key] = attrs.evolve(pos, isolated_margin=margin)
+                mm[aid] = Account(a.id, a.collateral, positions, a.hedge_mode)
+            else:
+                mm[aid] = Account(a.id, a.collateral + pay, a.positions, a.hedge_mode)
+                touched.append(aid)
             outs.append(FundingPayment(ev.t, aid, ev.symbol, slot, rate_long if q > 0 else rate_short, pay))
         accounts = mm.finish()
     insurance, dust_map = ex.insurance, ex.dust
@@ -1171,6 +1271,9 @@ def _funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, 
         dm[result.sink] = dm.get(result.sink, 0) + dust
         dust_map = dm
     bad, bad_outs = _with_bad_debt(ev.t, ex.bad_debt, accounts, sorted(set(touched)))
+    if deficits:
+        bad, more = _with_position_debt(ev.t, bad, deficits)
+        bad_outs = bad_outs + more
     carry = rates.carry
     f = m.funding
     funding = FundingState((), ev.t, rate, carry if type(carry) is int else f.index, carry)

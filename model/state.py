@@ -123,8 +123,9 @@ class Exchange:
     - ``fee_pool``: trading fees collected minus rebates paid (money units).
     - ``dust``: named sinks of rounding dust (money units), e.g. ``funding:BTCUSDT``.
     - ``net_deposits``: deposits minus withdrawals so far (money units; INV-01).
-    - ``bad_debt``: explicit bad-debt records, account id -> deficit (> 0) of an account
-      whose collateral is negative (INV-03).
+    - ``bad_debt``: explicit bad-debt records (INV-03): account id -> deficit (> 0) of an
+      account whose collateral is negative, and ``ACCOUNT/SYMBOL/SLOT`` -> the accumulated
+      deficit (> 0) of an isolated position whose loss exceeded its margin (ACC-ISO-01).
     - ``holders``: the derived holder index (see the module docstring); ``None`` builds it.
       Code that replaces ``accounts`` outside the step function passes ``holders=None``.
     """
@@ -152,6 +153,12 @@ class Exchange:
             if p is not None:
                 out[sym] = p
         return out
+
+
+def position_debt_key(account: str, symbol: str, slot: str) -> str:
+    """Rule: INV-03. The ``bad_debt`` key of an isolated position's deficit:
+    ``"ACCOUNT/SYMBOL/SLOT"`` (an account id never has that form, ENG-AMT-01)."""
+    return f"{account}/{symbol}/{slot}"
 
 
 def initial_exchange(profile: Profile, t: int = 0) -> Exchange:
@@ -183,12 +190,17 @@ __all__ = [
     "holder_index",
     "initial_exchange",
     "invariant_violations",
+    "position_debt_key",
     "replace_in",
 ]
 
 
 def invariant_violations(ex: Exchange, rounding_allowance: int | None = None) -> list[str]:
     """Rules: INV-01, INV-02, INV-03, INV-04, INV-07. The invariants that one state must satisfy.
+
+    INV-01 counts each isolated position's bad-debt record (key ``ACCOUNT/SYMBOL/SLOT``) as a
+    negative holding; INV-03 ties the account records to negative collateral and requires a
+    position record to be a positive deficit of an existing account's slot.
 
     Returns one message per violation (empty when all hold). ``rounding_allowance`` is the
     ``k`` of INV-04 (number of realizing fill sides so far); ``None`` checks only the upper
@@ -202,9 +214,14 @@ def invariant_violations(ex: Exchange, rounding_allowance: int | None = None) ->
     held = sum(a.collateral for a in ex.accounts.values())
     held += sum(p.isolated_margin for a in ex.accounts.values() for p in a.positions.values())
     held += ex.insurance.total() + ex.fee_pool + sum(ex.dust.values())
+    # an isolated position's bad debt is a negative holding (its deficit is nobody's money)
+    held -= sum(v for k, v in ex.bad_debt.items() if k not in ex.accounts)
     realized = sum(m.realized_pnl for m in ex.markets.values())
     if held != ex.net_deposits + realized:
-        out.append(f"INV-01: funds held {held} != net deposits {ex.net_deposits} + realized PnL {realized}")
+        out.append(
+            f"INV-01: funds held {held} (less position bad debt) != net deposits {ex.net_deposits} "
+            f"+ realized PnL {realized}"
+        )
     # INV-02
     longs: dict[str, int] = {s: 0 for s in ex.markets}
     shorts: dict[str, int] = {s: 0 for s in ex.markets}
@@ -235,9 +252,14 @@ def invariant_violations(ex: Exchange, rounding_allowance: int | None = None) ->
             out.append(f"INV-03: {aid} has collateral {a.collateral} but bad-debt record {rec}")
         if a.collateral >= 0 and rec is not None:
             out.append(f"INV-03: {aid} has collateral {a.collateral} and a stale bad-debt record {rec}")
-    for aid in ex.bad_debt:
-        if aid not in ex.accounts:
-            out.append(f"INV-03: bad-debt record of unknown account {aid}")
+    for aid, v in ex.bad_debt.items():
+        if aid in ex.accounts:
+            continue
+        parts = aid.rsplit("/", 2)
+        if len(parts) != 3 or parts[0] not in ex.accounts or parts[1] not in ex.markets:
+            out.append(f"INV-03: bad-debt record of unknown account or position {aid}")
+        elif parts[2] not in ("BOTH", "LONG", "SHORT") or v <= 0:
+            out.append(f"INV-03: position bad-debt record {aid} = {v} (a positive deficit of a slot)")
     # INV-04
     acc = accounting_of(profile)
     for sym, m in ex.markets.items():

@@ -517,3 +517,76 @@ def test_inverse_fee_is_rounded_from_the_exact_notional() -> None:
     fees = {o.account: (o.notional, o.amount) for o in outs if isinstance(o, FeeOut)}
     assert fees == {"a": (330_000, -32), "b": (330_000, 165)}
     assert ex.accounts["a"].collateral == 10**8 + 32
+
+
+def _iso_long(fee_rate: int | None = None) -> Exchange:
+    """binance-usdm: a isolated 100x long 1 BTC @ 30,000 (margin 300), b short; mark 20,000;
+    a withdraws its whole cross collateral (the review's iso_leak reproducer)."""
+    ex, _ = run_ok(
+        initial_exchange(BIN),
+        Deposit(0, "a", usdt("100000")),
+        Deposit(0, "b", usdt("1000000")),
+        SetMarginMode(0, "a", "BTCUSDT", "isolated"),
+        SetLeverage(0, "a", "BTCUSDT", 100),
+        MarkPrice(0, "BTCUSDT", px("30000")),
+        trade(1, sz("1"), px("30000"), "a", "b", buyer_fee_rate=fee_rate, seller_fee_rate=fee_rate),
+        MarkPrice(2, "BTCUSDT", px("20000")),
+    )
+    assert ex.accounts["a"].positions[("BTCUSDT", "BOTH")].isolated_margin == usdt("300")
+    ex, _ = run_ok(ex, Withdraw(3, "a", ex.accounts["a"].collateral))
+    assert ex.accounts["a"].collateral == 0
+    return ex
+
+
+@pytest.mark.rule("ACC-ISO-01", "ENG-FILL-01", "ENG-IMR-01", "INV-03")
+def test_isolated_loss_is_bounded_by_its_margin_on_a_close() -> None:
+    """Review finding (iso_leak): closing the bankrupt isolated position at 20,000 took -9,710
+    from the cross wallet (cross bad debt). The slot's loss is the slot's: a close that would
+    leave the slot a deficit of 9,700 is refused (ENG-IMR-01), even without fees; the cross
+    wallet is never charged for it."""
+    for rate in (None, 0):
+        ex = _iso_long(rate)
+        r = rejected(
+            ex,
+            trade(4, sz("1"), px("20000"), "b", "a", buyer_fee_rate=rate, seller_fee_rate=rate),
+            "ENG-IMR-01",
+        )
+        if rate == 0:
+            assert "isolated BTCUSDT BOTH position" in r.reason and "-9700" in r.reason, r.reason
+            assert "-970000000000" in r.reason
+
+
+@pytest.mark.rule("ACC-ISO-01", "ENG-FUND-01", "INV-01", "INV-03")
+def test_isolated_funding_settles_against_the_slot() -> None:
+    """Funding of an isolated position debits/credits its isolated margin, not the cross
+    wallet; a debit beyond the margin leaves the margin at 0 and a bad-debt record of the
+    POSITION (key ``a/BTCUSDT/BOTH``), never negative cross collateral."""
+    ex = _iso_long(0)
+    # rate 1%: a (long) pays 1 x 20000 x 1% = 200 from its 300 margin; b receives 200
+    b0 = ex.accounts["b"].collateral
+    ex, outs = run_ok(ex, FundingSettlement(4, "BTCUSDT", 1_000_000))
+    pos = ex.accounts["a"].positions[("BTCUSDT", "BOTH")]
+    assert pos.isolated_margin == usdt("100") and ex.accounts["a"].collateral == 0
+    assert ex.accounts["b"].collateral == b0 + usdt("200")
+    assert {o.account: o.amount for o in outs if isinstance(o, FundingPayment)} == {
+        "a": -usdt("200"),
+        "b": usdt("200"),
+    }
+    # a second 1%: 200 due, 100 held: margin 0, position bad debt 100, cross untouched
+    ex, outs = run_ok(ex, FundingSettlement(5, "BTCUSDT", 1_000_000))
+    pos = ex.accounts["a"].positions[("BTCUSDT", "BOTH")]
+    assert pos.isolated_margin == 0 and ex.accounts["a"].collateral == 0
+    assert ex.bad_debt == {"a/BTCUSDT/BOTH": usdt("100")}
+    assert BadDebtOut(5, "a/BTCUSDT/BOTH", usdt("100")) in outs
+    # a negative rate credits the slot's margin (shorts pay longs); the record stays
+    ex, _ = run_ok(ex, FundingSettlement(6, "BTCUSDT", -500_000))
+    assert ex.accounts["a"].positions[("BTCUSDT", "BOTH")].isolated_margin == usdt("100")
+    assert ex.accounts["a"].collateral == 0
+    assert ex.bad_debt == {"a/BTCUSDT/BOTH": usdt("100")}
+
+
+@pytest.mark.rule("ENG-AMT-01", "INV-03")
+def test_account_ids_shaped_like_position_records_are_refused() -> None:
+    ex = initial_exchange(BIN)
+    rejected(ex, Deposit(0, "x/BTCUSDT/BOTH", usdt("1")), "ENG-AMT-01")
+    run_ok(ex, Deposit(0, "x/ETHUSD/BOTH", usdt("1")), Deposit(0, "a/b", usdt("1")))

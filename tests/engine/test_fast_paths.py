@@ -244,3 +244,36 @@ def _fields(ex: Exchange) -> dict[str, Any]:
     import attrs
 
     return {f.name: getattr(ex, f.name) for f in attrs.fields(Exchange)}
+
+
+@pytest.mark.rule("ACC-CRS-01", "ENG-IMR-01")
+@pytest.mark.parametrize("profile", ["binance-usdm", "bybit-inverse", "okx-swap", "dydx-v4"])
+def test_one_pass_cross_equity_and_im_equal_the_account_functions(profile: str) -> None:
+    """The fill path's one-pass ``(equity, IM)`` equals ``account.equity`` and
+    ``account.initial_requirement`` (several markets, isolated and flat positions, leverage)."""
+    from perpspec import account as acc_mod
+    from perpspec.account import Account
+    from perpspec.engine import _cross_equity_initial
+    from perpspec.position import Position
+
+    prof = load_profile(profile)
+    rng = random.Random(profile)
+    syms = sorted(prof.markets)
+    for _ in range(200):
+        positions = {}
+        marks = {}
+        for sym in syms:
+            spec = prof.markets[sym]
+            marks[sym] = spec.tick * rng.randint(1, 10**6)
+            size = spec.lot * rng.randint(-1000, 1000)
+            entry = -size * spec.tick * rng.randint(1, 10**6) if size else 0
+            iso = rng.random() < 0.3
+            positions[(sym, "BOTH")] = Position(
+                size, entry, rng.choice([None, 1, 5, 20]), iso, rng.randint(0, 10**9) if iso else 0
+            )
+        acct = Account("x", rng.randint(-(10**12), 10**12), positions)
+        oi = {sym: rng.randint(0, 10**15) for sym in syms}
+        assert _cross_equity_initial(acct, marks, prof, oi) == (
+            acc_mod.equity(acct, marks, prof),
+            acc_mod.initial_requirement(acct, marks, prof, oi),
+        )
