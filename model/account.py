@@ -166,22 +166,25 @@ def requirement(
     return Requirement(im, mm)
 
 
-def initial_requirement(
+def equity_and_initial(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
-) -> int:
-    """Rule: ACC-CRS-01. :math:`\\sum_{cross} IM_i`: ``requirement(...).initial`` without the MMs
-    (:func:`position_initial` of every cross position, inlined)."""
-    total = 0
+) -> tuple[int, int]:
+    """Rule: ACC-CRS-01. ``(equity(...), requirement(...).initial)`` in one pass over the cross
+    positions, without the maintenance margins and without sorting (the sums do not depend on
+    the order). The engine calls it on every side of every fill."""
     acc = accounting_of(profile)
+    scales, markets = profile.scales, profile.markets
     oi = oi_notional or {}
-    for (sym, _slot), pos in cross_positions(account):
-        market = profile.market(sym)
-        if pos.size == 0:
+    eq, im = account.collateral, 0
+    for (sym, _slot), p in account.positions.items():
+        if p.isolated or p.size == 0:  # flat positions (settings only) need no price
             continue
-        size = abs(pos.size)
-        n = notional(size, _mark(marks, sym), market, profile.scales, acc)
-        total += int(market.margin.initial(PositionRisk(size, n, pos.leverage, oi.get(sym, 0))))
-    return total
+        spec, price = markets[sym], _mark(marks, sym)
+        eq += unrealized_pnl(p, price, spec, scales, acc)
+        size = abs(p.size)
+        n = notional(size, price, spec, scales, acc)
+        im += int(spec.margin.initial(PositionRisk(size, n, p.leverage, oi.get(sym, 0))))
+    return eq, im
 
 
 def isolated_equity(account: Account, key: Key, marks: Mapping[str, int], profile: Any) -> int:
@@ -293,7 +296,7 @@ __all__ = [
     "available_for_withdrawal",
     "cross_positions",
     "equity",
-    "initial_requirement",
+    "equity_and_initial",
     "is_liquidatable",
     "isolated_equity",
     "isolated_liquidatable",

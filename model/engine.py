@@ -57,7 +57,7 @@ from perpspec.events import (
 from perpspec.fees import fee_rate, fee_rounding, fill_fee
 from perpspec.margin import PositionRisk
 from perpspec.numeric import div_floor
-from perpspec.position import Position, accounting_of, apply_fill, notional, unrealized_pnl
+from perpspec.position import Position, accounting_of, apply_fill, notional
 from perpspec.profile import MarketSpec, Profile
 from perpspec.quantities import Price, Rate
 from perpspec.state import (
@@ -435,7 +435,7 @@ def _check_initial_margin(
             f"with a deficit of {side.deficit} beyond its margin before flipping",
         )
     profile = ex2.profile
-    eq, im = _cross_equity_initial(new_acct, marks, profile, oi)
+    eq, im = acc_mod.equity_and_initial(new_acct, marks, profile, oi)
     if eq < im or new_acct.collateral < 0:
         raise Rejected(
             "ENG-IMR-01",
@@ -463,7 +463,7 @@ def _check_reducing(
     same prices (``marks``, ``oi``: those after the fill) before and after. Only a part that
     ends below IM is compared (the before-values are computed only then)."""
     profile = ex2.profile
-    eq, im = _cross_equity_initial(new_acct, marks, profile, oi)
+    eq, im = acc_mod.equity_and_initial(new_acct, marks, profile, oi)
     if eq < im:
         old = side.account
         _transition(
@@ -491,26 +491,6 @@ def _check_reducing(
                 ieq,
                 req.maintenance,
             )
-
-
-def _cross_equity_initial(
-    acct: Account, marks: Mapping[str, int], profile: Profile, oi: Mapping[str, int]
-) -> tuple[int, int]:
-    """Rule: ACC-CRS-01. ``(acc_mod.equity(...), acc_mod.initial_requirement(...))`` of
-    ``acct`` in one pass over its positions (the same sums; on the fill path of every side,
-    so it skips their sorting and second lookups)."""
-    acc = accounting_of(profile)
-    scales, markets = profile.scales, profile.markets
-    eq, im = acct.collateral, 0
-    for (sym, _slot), p in acct.positions.items():
-        if p.isolated or p.size == 0:
-            continue
-        spec, price = markets[sym], marks[sym]
-        eq += unrealized_pnl(p, price, spec, scales, acc)
-        size = abs(p.size)
-        n = notional(size, price, spec, scales, acc)
-        im += int(spec.margin.initial(PositionRisk(size, n, p.leverage, oi.get(sym, 0))))
-    return eq, im
 
 
 def _transition(what: str, nc_old: int, mm_old: int, nc_new: int, mm_new: int) -> None:

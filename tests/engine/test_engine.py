@@ -259,7 +259,7 @@ def test_risk_reducing_fill_below_im_must_not_worsen_nc_mm_ratio() -> None:
     from perpspec import account as acc_mod
 
     marks = ex.marks()
-    assert acc_mod.equity(acct, marks, BIN) < acc_mod.initial_requirement(acct, marks, BIN)
+    assert acc_mod.equity(acct, marks, BIN) < acc_mod.requirement(acct, marks, BIN).initial
     # reducing half at the mark: NC 94 -> 86.725 (taker fee), MM 116.4 -> 58.2: accepted;
     # at 28,500 NC falls to 86.725 - 300 < 0: refused
     run_ok(ex, trade(3, sz("0.5"), px("29100"), "b", "a", maker="buyer"))

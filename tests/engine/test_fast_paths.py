@@ -250,10 +250,9 @@ def _fields(ex: Exchange) -> dict[str, Any]:
 @pytest.mark.parametrize("profile", ["binance-usdm", "bybit-inverse", "okx-swap", "dydx-v4"])
 def test_one_pass_cross_equity_and_im_equal_the_account_functions(profile: str) -> None:
     """The fill path's one-pass ``(equity, IM)`` equals ``account.equity`` and
-    ``account.initial_requirement`` (several markets, isolated and flat positions, leverage)."""
+    ``account.requirement(...).initial`` (several markets, isolated and flat positions, leverage)."""
     from perpspec import account as acc_mod
     from perpspec.account import Account
-    from perpspec.engine import _cross_equity_initial
     from perpspec.position import Position
 
     prof = load_profile(profile)
@@ -273,7 +272,7 @@ def test_one_pass_cross_equity_and_im_equal_the_account_functions(profile: str) 
             )
         acct = Account("x", rng.randint(-(10**12), 10**12), positions)
         oi = {sym: rng.randint(0, 10**15) for sym in syms}
-        assert _cross_equity_initial(acct, marks, prof, oi) == (
+        assert acc_mod.equity_and_initial(acct, marks, prof, oi) == (
             acc_mod.equity(acct, marks, prof),
-            acc_mod.initial_requirement(acct, marks, prof, oi),
+            acc_mod.requirement(acct, marks, prof, oi).initial,
         )
