@@ -866,7 +866,7 @@ def _index_from_sources(ex: Exchange, ev: IndexPrice) -> int:
     (a source is stale when ``t - updated_at > stale_after_s * 1000``); a source updated after
     the event, a profile without an ``[index]`` variant and *no index* (PRC-IDX-03) are rejected.
     """
-    from perpspec.pricing.index import IndexSource, NoIndex, WeightedMedianGuard
+    from perpspec.pricing.index import IndexSource, NoIndex
 
     model = ex.profile.mechanism("index")
     if model is None or not hasattr(model, "index"):
@@ -877,9 +877,7 @@ def _index_from_sources(ex: Exchange, ev: IndexPrice) -> int:
             raise Rejected(
                 "ENG-IDX-01", f"constituent {i} was updated at {u} ms, after the event time {ev.t} ms"
             )
-    if isinstance(model, WeightedMedianGuard):
-        model = attrs.evolve(model, stale_after_s=model.stale_after_s * 1000)  # ms, exact
-    result = model.index([IndexSource(Price(p), w, u) for p, w, u in sources], ev.t)
+    result = model.index([IndexSource(Price(p), w, u) for p, w, u in sources], ev.t, ticks_per_second=1000)
     if isinstance(result, NoIndex):
         raise Rejected("ENG-IDX-01", f"no index for {ev.symbol}: {result.reason}")
     return int(result.price)

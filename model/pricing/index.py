@@ -135,19 +135,24 @@ class WeightedMedianGuard:
             out.append(("stale_after_s", "the staleness limit cannot be negative"))
         return out
 
-    def index(self, sources: Sequence[IndexSource], now: int) -> IndexPrice | NoIndex:
-        """The index at time ``now`` (PRC-IDX-01..03); :class:`NoIndex` when nothing is fresh."""
-        return compute_index(sources, now, self)
+    def index(
+        self, sources: Sequence[IndexSource], now: int, ticks_per_second: int = 1
+    ) -> IndexPrice | NoIndex:
+        """The index at time ``now`` (PRC-IDX-01..03); :class:`NoIndex` when nothing is fresh.
+        ``now`` and the sources' ``updated_at`` count ``ticks_per_second`` per second (1:
+        seconds; the engine passes milliseconds with 1000, so staleness stays exact)."""
+        return compute_index(sources, now, self, ticks_per_second)
 
 
 def compute_index(
-    sources: Sequence[IndexSource], now: int, params: WeightedMedianGuard
+    sources: Sequence[IndexSource], now: int, params: WeightedMedianGuard, ticks_per_second: int = 1
 ) -> IndexPrice | NoIndex:
     """Rules: PRC-IDX-01, PRC-IDX-02, PRC-IDX-03. See the module docstring."""
     for i, s in enumerate(sources):
         if s.updated_at > now:
             raise ValueError(f"source {i} was updated at {s.updated_at}, after now={now}")
-    stale = tuple(i for i, s in enumerate(sources) if is_stale(s.updated_at, now, params.stale_after_s))
+    limit = params.stale_after_s * ticks_per_second
+    stale = tuple(i for i, s in enumerate(sources) if is_stale(s.updated_at, now, limit))
     fresh = [i for i, s in enumerate(sources) if i not in stale and s.weight > 0]
     if not fresh:
         why = "every constituent is stale or has weight 0" if sources else "no constituents"

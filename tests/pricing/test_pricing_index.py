@@ -105,3 +105,11 @@ def test_index_lies_within_the_non_outlier_fresh_sources(rows: list[tuple[int, i
     pool = good or [sources[i].price for i in fresh]
     assert min(pool) <= got.price <= max(pool)
     assert set(got.used) <= set(fresh) and not set(got.used) & set(got.stale)
+
+
+@pytest.mark.rule("PRC-IDX-03")
+def test_stale_boundary_in_milliseconds() -> None:
+    """With ``ticks_per_second=1000`` times are ms: 10,000 ms old is fresh, 10,001 ms stale."""
+    assert GUARD.index([src(10000, 1, updated_at=90_000)], 100_000, ticks_per_second=1000).price == 10000
+    got = GUARD.index([src(10000, 1, updated_at=89_999)], 100_000, ticks_per_second=1000)
+    assert isinstance(got, NoIndex) and got.stale == (0,)
