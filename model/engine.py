@@ -893,25 +893,11 @@ _HOUR_MS = 3_600_000
 _EIGHT_HOURS_MS = 8 * _HOUR_MS
 
 
-def _mark_traits(model: Any) -> tuple[bool, bool]:
-    """``(reads_oracle, reads_last_price)`` of a mark variant. Unknown variants are assumed
-    to read the last price (the mark is then recomputed on every fill) and the index."""
-    from perpspec.pricing import mark as mk
-
-    reads_oracle = isinstance(model, (mk.OracleMark, mk.HyperliquidMedian3))
-    reads_last = not isinstance(model, (mk.OracleMark, mk.BitmexFairPrice, mk.IndexBasisMa))
-    return reads_oracle, reads_last
-
-
-_TRAITS: dict[int, tuple[Any, tuple[bool, bool]]] = {}
-
-
 def _traits(model: Any) -> tuple[bool, bool]:
-    hit = _TRAITS.get(id(model))
-    if hit is None or hit[0] is not model:
-        hit = (model, _mark_traits(model))
-        _TRAITS[id(model)] = hit
-    return hit[1]
+    """``(reads_oracle, reads_last_price)`` a mark variant declares (spec ENG-MRK-01). A
+    variant that declares nothing is assumed to read the index and the last price (the mark
+    is then recomputed on every fill)."""
+    return getattr(model, "reads_oracle", False), getattr(model, "reads_last_price", True)
 
 
 def funding_interval_ms(ex: Exchange, m: Market) -> int:

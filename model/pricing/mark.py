@@ -18,7 +18,7 @@ functions over :mod:`perpspec.numeric`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import attrs
 from perpspec.numeric import Rounding, Term, div_round, max_, min_
@@ -148,6 +148,10 @@ class BinanceMedian3:
     funding term and to the basis average.
     """
 
+    #: what the engine must feed it (ENG-MRK-01): the oracle rather than the index; the last trade price
+    reads_oracle: ClassVar[bool] = False
+    reads_last_price: ClassVar[bool] = True
+
     basis_points: int = 30
     sample_interval_s: int = 1
     rounding: Rounding = Rounding.HALF_UP
@@ -206,6 +210,10 @@ class BitmexFairPrice(_Stateless):
     rate, ``t`` the time until funding, ``T`` the funding interval; rounded with ``rounding``.
     """
 
+    #: what the engine must feed it (ENG-MRK-01): the oracle rather than the index; the last trade price
+    reads_oracle: ClassVar[bool] = False
+    reads_last_price: ClassVar[bool] = False
+
     rounding: Rounding = Rounding.HALF_UP
     reading: str = ""
 
@@ -234,6 +242,10 @@ class HyperliquidMedian3:
     two values in the end the mark is their mean (half-even), with one it is that value,
     with none ``None``; EMAs follow PRC-EMA-01.
     """
+
+    #: what the engine must feed it (ENG-MRK-01): the oracle rather than the index; the last trade price
+    reads_oracle: ClassVar[bool] = True
+    reads_last_price: ClassVar[bool] = True
 
     premium_ema_s: int = 150
     mid_ema_s: int = 30
@@ -297,6 +309,10 @@ class HyperliquidMedian3:
 class OracleMark(_Stateless):
     """Rule: PRC-MRK-04. ``Mark = oracle price`` (dYdX v4, Drift v2): the ``index`` input."""
 
+    #: what the engine must feed it (ENG-MRK-01): the oracle rather than the index; the last trade price
+    reads_oracle: ClassVar[bool] = True
+    reads_last_price: ClassVar[bool] = False
+
     reading: str = ""
 
     def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
@@ -307,6 +323,10 @@ class OracleMark(_Stateless):
 @attrs.frozen
 class LastPriceMark(_Stateless):
     """Rule: PRC-MRK-04. ``Mark = last trade price`` (user profiles and tests)."""
+
+    #: what the engine must feed it (ENG-MRK-01): the oracle rather than the index; the last trade price
+    reads_oracle: ClassVar[bool] = False
+    reads_last_price: ClassVar[bool] = True
 
     reading: str = ""
 
@@ -320,6 +340,10 @@ class IndexBasisMa:
     """Rules: PRC-MRK-05, PRC-EMA-01. ``Mark = Index + MA(basis)``, ``basis = (bid1 +
     ask1)/2 - Index`` over the last ``basis_points`` samples (Binance's Price2 alone).
     ``None`` without an index or a basis sample."""
+
+    #: what the engine must feed it (ENG-MRK-01): the oracle rather than the index; the last trade price
+    reads_oracle: ClassVar[bool] = False
+    reads_last_price: ClassVar[bool] = False
 
     basis_points: int = 30
     sample_interval_s: int = 1
