@@ -20,7 +20,7 @@ generate.generate()
 project = "perpspec"
 author = "perpspec contributors"
 copyright = "perpspec contributors, Apache-2.0"
-extensions = ["myst_parser", "sphinx.ext.mathjax"]
+extensions = ["myst_parser", "sphinx.ext.mathjax", "sphinx.ext.viewcode"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "generate.py"]

@@ -19,6 +19,7 @@ from perpspec.margin import PositionRisk
 from perpspec.margin.accounting import AccountingBase, Trigger
 from perpspec.numeric import Term, and_, div_ceil, max_
 from perpspec.position import Position, accounting_of, notional, unrealized_pnl
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 Slot = Literal["BOTH", "LONG", "SHORT"]
@@ -44,6 +45,7 @@ class Requirement:
     maintenance: int
 
 
+@implements("ACC-HDG-01")
 def slot_errors(account: Account) -> list[tuple[Key, str]]:
     """Rule: ACC-HDG-01. Positions in slots the account's mode does not allow."""
     out: list[tuple[Key, str]] = []
@@ -62,6 +64,7 @@ def slot_errors(account: Account) -> list[tuple[Key, str]]:
     return out
 
 
+@implements("ACC-HDG-01")
 def slot_for(account: Account, side: int) -> str:
     """Rule: ACC-HDG-01. The slot a fill on ``side`` (+1 buy / -1 sell opening) goes to."""
     if not account.hedge_mode:
@@ -142,6 +145,7 @@ def _key(kp: tuple[Key, Position]) -> Key:
     return kp[0]
 
 
+@implements("ACC-CRS-01")
 def equity(account: Account, marks: Mapping[str, int], profile: Any) -> int:
     """Rule: ACC-CRS-01. Cross equity :math:`= collateral + \\sum_{cross} uPnL_i(mark_i)`."""
     total = account.collateral
@@ -154,6 +158,7 @@ def equity(account: Account, marks: Mapping[str, int], profile: Any) -> int:
     return total
 
 
+@implements("ACC-CRS-01")
 def requirement(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> Requirement:
@@ -166,6 +171,7 @@ def requirement(
     return Requirement(im, mm)
 
 
+@implements("ACC-CRS-01")
 def equity_and_initial(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> tuple[int, int]:
@@ -187,12 +193,14 @@ def equity_and_initial(
     return eq, im
 
 
+@implements("ACC-ISO-01")
 def isolated_equity(account: Account, key: Key, marks: Mapping[str, int], profile: Any) -> int:
     """Rule: ACC-ISO-01. Isolated equity :math:`= isolated\\_margin + uPnL(mark)` of one position."""
     pos = account.positions[key]
     return pos.isolated_margin + position_upnl(key[0], pos, marks, profile)
 
 
+@implements("ACC-ISO-01")
 def isolated_requirement(
     account: Account,
     key: Key,
@@ -204,6 +212,7 @@ def isolated_requirement(
     return position_requirement(key[0], account.positions[key], marks, profile, oi_notional)
 
 
+@implements("ACC-LIQ-01")
 def is_liquidatable(equity_: Term, maintenance: Term, trigger: Trigger) -> Any:
     """Rule: ACC-LIQ-01. The liquidation predicate (ints or Z3 terms).
 
@@ -217,6 +226,7 @@ def is_liquidatable(equity_: Term, maintenance: Term, trigger: Trigger) -> Any:
     return equity_ < maintenance
 
 
+@implements("ACC-LIQ-01")
 def liquidatable(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> bool:
@@ -231,6 +241,7 @@ def liquidatable(
     )
 
 
+@implements("ACC-ISO-01", "ACC-LIQ-01")
 def isolated_liquidatable(
     account: Account,
     key: Key,
@@ -264,11 +275,13 @@ def liquidatable_keys(
     return sorted(out)
 
 
+@implements("ACC-WDR-01")
 def transfer_requirement(initial: Term, total_notional: Term, accounting: AccountingBase) -> Term:
     """Rule: ACC-WDR-01. :math:`\\max(IM, \\lceil rate \\cdot \\sum |N_i| \\rceil)` (ints or Z3 terms)."""
     return max_(initial, div_ceil(total_notional * accounting.transfer_min_rate, RATE_ONE))
 
 
+@implements("ACC-WDR-01")
 def available_for_withdrawal(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> int:

@@ -38,6 +38,7 @@ from perpspec.position import Position, accounting_of, entry_price, entry_value_
 from perpspec.profile import ContractKind, Profile
 from perpspec.profiles import load_profile
 from perpspec.traceability import ID as RULE_ID
+from perpspec.traceability import implements
 from perpspec.units import format_fraction, format_units, parse_fraction, parse_units
 
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -193,6 +194,7 @@ def _describe(v: Any) -> str:
     return f"the string {v!r}"
 
 
+@implements("ACC-SNAP-01")
 def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -> Snapshot:
     """Rules: ACC-SNAP-01, ACC-HDG-01. Decode an account snapshot file strictly."""
     fname = str(path)

@@ -24,6 +24,7 @@ import attrs
 import orjson
 from perpspec.errors import InputError, Place
 from perpspec.profile import Profile
+from perpspec.traceability import implements
 from perpspec.units import RATE_DECIMALS, format_units, parse_units
 
 #: The event format version this model reads and writes (rule EVT-VER-01).
@@ -55,6 +56,7 @@ class Withdraw:
     amount: int
 
 
+@implements("EVT-TRD-01")
 @attrs.frozen(slots=True)
 class Fill:
     """One trade of ``qty`` size units at ``price`` between ``buyer`` and ``seller``.
@@ -503,6 +505,7 @@ def _converter(typ: str) -> _Converter:
     return conv
 
 
+@implements("EVT-AMT-01")
 def _convert(v: Any, typ: str, field: str, profile: Profile) -> Any:
     """Rule EVT-AMT-01: one wire value converted to its model type, or a _FieldError."""
     return _converter(typ)(v, field, profile)
@@ -529,6 +532,7 @@ def _kind_table(
     return table
 
 
+@implements("EVT-FMT-01", "EVT-VER-01")
 def decode_obj(obj: Any, profile: Profile) -> Event:
     """Rules: EVT-FMT-01, EVT-VER-01. A parsed JSON object as an event (raises _FieldError)."""
     if not isinstance(obj, dict):
@@ -562,6 +566,7 @@ def decode_obj(obj: Any, profile: Profile) -> Event:
     return EVENT_KINDS[kind](**kwargs)
 
 
+@implements("EVT-FMT-01", "EVT-AMT-01")
 def decode_line(
     line: str | bytes, profile: Profile, file: str = "<events>", lineno: int | None = None
 ) -> Event:
@@ -585,6 +590,7 @@ def decode_line(
         raise InputError(Place(file, lineno, exc.field or None), exc.message) from None
 
 
+@implements("EVT-FMT-01")
 def _duplicate_key(line: str | bytes) -> str | None:
     """Rule: EVT-FMT-01. The first key given twice in one object of the JSON ``line`` (any
     depth), else ``None``."""
@@ -662,6 +668,7 @@ def event_to_obj(event: Event, profile: Profile) -> dict[str, Any]:
     return out
 
 
+@implements("EVT-FMT-01")
 def encode_event(event: Event, profile: Profile) -> bytes:
     """Rule EVT-FMT-01: an event as one JSON Lines line (sorted keys, no newline)."""
     return orjson.dumps(event_to_obj(event, profile), option=orjson.OPT_SORT_KEYS)
@@ -828,6 +835,7 @@ OUTPUT_UNITS: dict[str, str] = {
 }
 
 
+@implements("EVT-OUT-01")
 def output_to_obj(out: Any, profile: Profile) -> dict[str, Any]:
     """Rule EVT-OUT-01: an output record as a wire object, amounts as exact decimal strings."""
     obj: dict[str, Any] = {"v": VERSION, "kind": type(out).kind}
@@ -840,6 +848,7 @@ def output_to_obj(out: Any, profile: Profile) -> dict[str, Any]:
     return obj
 
 
+@implements("EVT-OUT-01")
 def encode_output(out: Any, profile: Profile) -> bytes:
     """Rule EVT-OUT-01: one output as a JSON Lines line: sorted keys, exact decimal strings.
 

@@ -19,6 +19,7 @@ from perpspec.numeric import Rounding, Term, div_round, pow10
 from perpspec.profile import ContractKind
 from perpspec.quantities import Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 #: Used when a profile has no ``[fees]`` section: no fees.
@@ -48,11 +49,13 @@ class MakerTakerFees:
         return out
 
 
+@implements("FEE-MT-01")
 def fee_amount(notional: Term, rate: Term, mode: Rounding = Rounding.CEIL) -> Term:
     """Rule: FEE-MT-01. :math:`round_{mode}(N \\cdot r / 10^8)` in money units (ints or Z3 terms)."""
     return div_round(notional * rate, RATE_ONE, mode)
 
 
+@implements("FEE-MT-01")
 def fill_fee(
     qty: int,
     price: int,
@@ -77,6 +80,7 @@ def fill_fee(
     return int(fee_amount(notional, rate, mode))
 
 
+@implements("FEE-MT-01")
 def fee_rate(profile: Any, is_maker: bool, override: int | None) -> int:
     """Rule: FEE-MT-01. The fee rate of one side: the event's rate if given, else the profile's
     maker or taker rate, else 0 (a profile without ``[fees]``)."""

@@ -20,6 +20,8 @@ import enum
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from perpspec.traceability import implements
+
 if TYPE_CHECKING:  # pragma: no cover
     import z3
 
@@ -124,6 +126,7 @@ def _check_divisor(b: Term) -> None:
         raise ZeroDivisionError("perpspec division by zero")
 
 
+@implements("RND-DIV-01")
 def div_floor(a: Term, b: Term) -> Term:
     """Rule RND-DIV-01: :math:`\\lfloor a/b \\rfloor` (toward -infinity), any signs, b != 0.
 
@@ -141,6 +144,7 @@ def div_floor(a: Term, b: Term) -> Term:
     return a // b
 
 
+@implements("RND-DIV-02")
 def div_ceil(a: Term, b: Term) -> Term:
     """Rule RND-DIV-02: :math:`\\lceil a/b \\rceil` (toward +infinity) = ``-floor(-a/b)``."""
     if type(a) is int and type(b) is int:
@@ -150,6 +154,7 @@ def div_ceil(a: Term, b: Term) -> Term:
     return -div_floor(-a, b)
 
 
+@implements("RND-DIV-03")
 def div_trunc(a: Term, b: Term) -> Term:
     """Rule RND-DIV-03: a/b rounded toward zero (Go's and Rust's integer ``/``)."""
     if (type(a) is not int or type(b) is not int) and is_symbolic(a, b):
@@ -160,6 +165,7 @@ def div_trunc(a: Term, b: Term) -> Term:
     return q if (a >= 0) == (b > 0) else -q
 
 
+@implements("RND-DIV-05")
 def div_half_up(a: Term, b: Term) -> Term:
     """Rule RND-DIV-05: a/b to the nearest integer, ties away from zero.
 
@@ -173,6 +179,7 @@ def div_half_up(a: Term, b: Term) -> Term:
     return q if (a >= 0) == (b > 0) else -q
 
 
+@implements("RND-DIV-04")
 def div_half_even(a: Term, b: Term) -> Term:
     """Rule RND-DIV-04: a/b to the nearest integer, ties to the even neighbour (banker's)."""
     if (type(a) is not int or type(b) is not int) and is_symbolic(a, b):
@@ -203,6 +210,7 @@ def div_round(a: Term, b: Term, mode: Rounding) -> Term:
     return _DIVIDERS[mode](a, b)
 
 
+@implements("RND-TICK-01")
 def round_to_step(a: Term, step: Term, mode: Rounding) -> Term:
     """Rule RND-TICK-01: the multiple of ``step`` nearest ``a`` in direction ``mode``."""
     return div_round(a, step, mode) * step
@@ -213,6 +221,7 @@ def round_fraction(x: Fraction, mode: Rounding) -> int:
     return int(div_round(x.numerator, x.denominator, mode))
 
 
+@implements("RND-TICK-01")
 def fraction_to_step(x: Fraction, step: int, mode: Rounding) -> int:
     """Rule RND-TICK-01 for an exact rational: the multiple of ``step`` nearest ``x``."""
     return int(div_round(x.numerator, x.denominator * step, mode)) * step

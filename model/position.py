@@ -28,6 +28,7 @@ import attrs
 from perpspec.margin.accounting import DEFAULT_ACCOUNTING, AccountingBase, BitmexSatoshiAccounting
 from perpspec.numeric import Rounding, Term, abs_, div_ceil, div_floor, div_half_up, pow10, rescale
 from perpspec.profile import ContractKind, MarketSpec, Scales
+from perpspec.traceability import implements
 
 
 @attrs.frozen
@@ -62,6 +63,7 @@ def _sigma(market: MarketSpec) -> int:
     return 1 if market.contract is ContractKind.INVERSE else -1
 
 
+@implements("PNL-LIN-01", "PNL-INV-01", "PNL-AVG-02")
 def fill_cost(
     qty: int, price: int, market: MarketSpec, scales: Scales, accounting: AccountingBase = DEFAULT_ACCOUNTING
 ) -> int:
@@ -86,6 +88,7 @@ def _to_money(amount: int, market: MarketSpec, scales: Scales) -> int:
     )
 
 
+@implements("PNL-RED-01")
 def closed_entry(entry_value: int, size: int, closed: int, market: MarketSpec) -> int:
     """Rule: PNL-RED-01. The part of ``entry_value`` attributed to ``closed`` of ``size``.
 
@@ -97,6 +100,7 @@ def closed_entry(entry_value: int, size: int, closed: int, market: MarketSpec) -
     return s * int(div_floor(s * entry_value * closed, size))
 
 
+@implements("PNL-RED-01", "PNL-FLIP-01")
 def apply_fill(
     pos: Position,
     qty: int,
@@ -140,6 +144,7 @@ def apply_fill(
     return Position(opened_qty, opened_cost, pos.leverage, pos.isolated, pos.isolated_margin), realized
 
 
+@implements("PNL-AVG-01", "PNL-AVG-02")
 def entry_price(
     pos: Position, market: MarketSpec, scales: Scales, accounting: AccountingBase = DEFAULT_ACCOUNTING
 ) -> Fraction:
@@ -170,6 +175,7 @@ def entry_value_at(
     return fill_cost(size, price, market, scales, accounting)
 
 
+@implements("PNL-NOT-01")
 def notional_term(
     size_abs: Term,
     price: Term,
@@ -196,6 +202,7 @@ def notional_term(
     )
 
 
+@implements("PNL-NOT-01")
 def notional(
     size_abs: int,
     price: int,
@@ -207,6 +214,7 @@ def notional(
     return int(notional_term(size_abs, price, market, scales, accounting))
 
 
+@implements("PNL-LIN-01", "PNL-INV-01")
 def upnl_term(
     size: Term,
     entry_value: Term,
@@ -239,6 +247,7 @@ def upnl_term(
     )
 
 
+@implements("PNL-LIN-01", "PNL-INV-01")
 def unrealized_pnl(
     pos: Position,
     mark: int,

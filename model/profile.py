@@ -15,8 +15,10 @@ from typing import Any
 
 import attrs
 from perpspec.quantities import Money, Price, Size
+from perpspec.traceability import implements
 
 
+@implements("UNT-KND-01")
 class ContractKind(enum.Enum):
     """How PnL and notional are denominated. Rule: UNT-KND-01."""
 
@@ -69,6 +71,7 @@ class MarketSpec:
     contract_value: int = 0
     min_size: Size | None = None
 
+    @implements("UNT-MKT-01")
     def check(self) -> list[tuple[str, str]]:
         """Rule: UNT-MKT-01. ``tick > 0``, ``lot > 0``, ``min_size >= 0`` (if set);
         ``contract_value > 0`` for an inverse contract and ``== 0`` for a linear one. Run by

@@ -29,6 +29,7 @@ import attrs
 from perpspec.errors import InputError, Place
 from perpspec.numeric import Rounding, div_floor, round_to_step
 from perpspec.tomlplaces import key_lines, line_of
+from perpspec.traceability import implements
 from perpspec.units import RATE_DECIMALS, RATE_ONE, parse_units
 
 #: The bundled scenario ``perpspec run`` uses without an argument.
@@ -126,6 +127,7 @@ def _bundled_dir() -> Path:
     return Path(__file__).resolve().parent / "examples" / "scenarios"
 
 
+@implements("SCN-FILE-01")
 def load_scenario(ref: str | Path | None) -> Scenario:
     """Rule: SCN-FILE-01. A bundled scenario by name, or a user file (``.toml`` or ``.jsonl``)."""
     if ref is None:
@@ -288,6 +290,7 @@ class PricePoint:
     mark: int
 
 
+@implements("SCN-GEN-01")
 def price_path(spec: GeneratorSpec, k: Knobs) -> Iterator[PricePoint]:
     """Rule: SCN-GEN-01. The seeded integer random walk of index and mark.
 
@@ -337,6 +340,7 @@ def account_id(i: int) -> str:
     return f"acct-{i:05d}"
 
 
+@implements("SCN-GEN-01")
 def generate_events(sc: Scenario, profile: Any) -> Iterator[Any]:
     """Rule: SCN-GEN-01. The event log of a generator spec, deterministic in the seed.
 
@@ -451,6 +455,7 @@ def scenario_events(sc: Scenario, profile: Any) -> Iterator[Any]:
             yield item
 
 
+@implements("SCN-SUM-01")
 def run_scenario(sc: Scenario, profile: Any) -> tuple[Any, Any]:
     """Rule: SCN-SUM-01. Run a scenario through :func:`perpspec.engine.step`; (Summary, Series).
 

@@ -25,6 +25,7 @@ import attrs
 import immutables
 from perpspec.account import Account
 from perpspec.profile import Profile
+from perpspec.traceability import implements
 
 #: Insurance-fund key of a fund shared by all markets.
 SHARED = "*"
@@ -155,6 +156,7 @@ class Exchange:
         return out
 
 
+@implements("INV-03")
 def position_debt_key(account: str, symbol: str, slot: str) -> str:
     """Rule: INV-03. The ``bad_debt`` key of an isolated position's deficit:
     ``"ACCOUNT/SYMBOL/SLOT"`` (an account id never has that form, ENG-AMT-01)."""
@@ -195,6 +197,7 @@ __all__ = [
 ]
 
 
+@implements("INV-01", "INV-02", "INV-03", "INV-04", "INV-07")
 def invariant_violations(ex: Exchange, rounding_allowance: int | None = None) -> list[str]:
     """Rules: INV-01, INV-02, INV-03, INV-04, INV-07. The invariants that one state must satisfy.
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from perpspec.traceability import implements
+
 #: Rates (margin rates, fee rates, funding rates) are integers in units of 10^-8.
 RATE_DECIMALS = 8
 RATE_ONE = 10**RATE_DECIMALS
@@ -23,6 +25,7 @@ _DECIMAL = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?(%?)", re.ASCII)
 _DECIMAL_SEP = re.compile(r"([+-]?)([0-9]+(?:_[0-9]+)*)(?:\.([0-9]+(?:_[0-9]+)*))?(%?)", re.ASCII)
 
 
+@implements("UNT-DEC-01")
 def parse_fraction(text: str, separators: bool = False) -> Fraction:
     """Rule UNT-DEC-01: an exact decimal string (optionally ending in ``%``) as a Fraction.
 
@@ -53,6 +56,7 @@ def to_units(value: Fraction | int, decimals: int) -> int:
     return scaled.numerator
 
 
+@implements("UNT-DEC-01")
 def parse_units(text: str | int, decimals: int, separators: bool = False) -> int:
     """Rule UNT-DEC-01: a decimal string (or an int, taken as whole units) as an integer of
     ``10^-decimals``. Plain ASCII decimals (events, snapshots); ``separators`` also allows

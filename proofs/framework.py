@@ -156,8 +156,8 @@ def proof(
 ) -> Callable[[ProofFn], ProofFn]:
     """Register a proof function.
 
-    ``rules`` are the spec rule IDs the proof checks (its docstring must also cite them as
-    ``Rules: ...`` so the traceability index sees them); ``bounds`` states the value ranges
+    ``rules`` are the spec rule IDs the proof checks (the traceability index reads them from
+    this registry; the docstring names them for readers); ``bounds`` states the value ranges
     the proof covers (the docs show it beside the status); ``timeout_s`` is the solver
     timeout per claim; ``subjects`` enumerates what the proof runs on; ``fast`` marks it as
     part of the quick subset the test suite runs.

@@ -37,6 +37,7 @@ import attrs
 from perpspec.errors import ModelError
 from perpspec.numeric import Rounding, Term, clamp, div_round, max_, pow10
 from perpspec.profile import ContractKind
+from perpspec.traceability import implements
 from perpspec.units import RATE_DECIMALS, RATE_ONE
 
 #: The sink that receives settlement dust unless a profile names another one.
@@ -54,6 +55,7 @@ class NotionalPrice(enum.Enum):
 # --------------------------------------------------------------------------- premium, average
 
 
+@implements("FND-PRM-01")
 def premium_index(impact_bid: Term, impact_ask: Term, reference: Term, denominator: Term,
                   rounding: Rounding = Rounding.TRUNC, scale: int = RATE_ONE) -> Term:
     """Rule: FND-PRM-01. Premium index in ``1/scale`` units (default 10^-8).
@@ -67,11 +69,13 @@ def premium_index(impact_bid: Term, impact_ask: Term, reference: Term, denominat
     return div_round(num * scale, denominator, rounding)
 
 
+@implements("FND-AVG-01")
 def linear_weights(n: int) -> list[int]:
     """Rule: FND-AVG-01. Binance/Bybit weights ``1..n`` (the latest sample weighs most)."""
     return list(range(1, n + 1))
 
 
+@implements("FND-AVG-01")
 def weighted_average(samples: Sequence[Term], weights: Sequence[int] | None = None,
                      rounding: Rounding = Rounding.TRUNC) -> Term:
     """Rule: FND-AVG-01. :math:`\\bar P = \\sum w_k P_k / \\sum w_k`, one division, ``rounding``.
@@ -90,6 +94,7 @@ def weighted_average(samples: Sequence[Term], weights: Sequence[int] | None = No
     return div_round(num, total, rounding)
 
 
+@implements("FND-CLP-01")
 def interest_clamp(avg_premium: Term, interest: Term, band: Term) -> Term:
     """Rule: FND-CLP-01. :math:`F = \\bar P + \\operatorname{clamp}(I - \\bar P, -b, +b)`.
 
@@ -98,11 +103,13 @@ def interest_clamp(avg_premium: Term, interest: Term, band: Term) -> Term:
     return avg_premium + clamp(interest - avg_premium, -band, band)
 
 
+@implements("FND-CAP-01")
 def cap_rate(rate: Term, floor: Term, cap: Term) -> Term:
     """Rule: FND-CAP-01. :math:`F_{capped} = \\min(\\max(F, floor), cap)`; exact."""
     return clamp(rate, floor, cap)
 
 
+@implements("FND-INT-01")
 def scale_interval(rate_base: Term, interval_hours: Term, base_hours: int = 8,
                    rounding: Rounding = Rounding.TRUNC) -> Term:
     """Rule: FND-INT-01. :math:`F_N = F_{8h} / (8/N) = F_{8h} \\cdot N / 8`, rounded ``rounding``."""
@@ -134,6 +141,7 @@ class Contract:
     contract_value: int = 0
 
 
+@implements("FND-PAY-01")
 def owed_fraction(contract: Contract, size: Term, price: Term, rate: Term) -> tuple[Term, Term]:
     """Rule: FND-PAY-01. The exact amount a position owes, as ``(numerator, denominator)``.
 
@@ -148,12 +156,14 @@ def owed_fraction(contract: Contract, size: Term, price: Term, rate: Term) -> tu
     return size * contract.contract_value * rate * pow10(m + d), price * pow10(s) * RATE_ONE
 
 
+@implements("FND-PAY-01")
 def notional(contract: Contract, size: Term, price: Term, rounding: Rounding = Rounding.TRUNC) -> Term:
     """Rule: FND-PAY-01. Signed notional in money units: ``q p`` (linear) or ``q cv / p`` (inverse)."""
     num, den = owed_fraction(contract, size, price, RATE_ONE)
     return div_round(num, den, rounding)
 
 
+@implements("FND-PAY-01")
 def payment(notional_money: Term, rate: Term, rounding: Rounding = Rounding.CEIL) -> Term:
     """Rule: FND-PAY-01. Amount owed by a position of signed notional ``N`` (money units):
     :math:`owed = N \\cdot F` rounded ``rounding`` (default ceil: a payer pays the exact amount
@@ -186,6 +196,7 @@ class Settlement:
         return out
 
 
+@implements("FND-SUM-01")
 def settle_owed(owed: Sequence[tuple[Term, Term]], rounding: Rounding = Rounding.CEIL,
                 sink: str = DEFAULT_SINK) -> Settlement:
     """Rule: FND-SUM-01. Round each exact amount owed and send the residual to ``sink``.
@@ -202,6 +213,7 @@ def settle_owed(owed: Sequence[tuple[Term, Term]], rounding: Rounding = Rounding
     return Settlement(payments=payments, dust=dust, sink=sink)
 
 
+@implements("FND-PAY-01", "FND-SUM-01")
 def settle(contract: Contract, sizes: Sequence[int], price: Term, rate: Term,
            rounding: Rounding = Rounding.CEIL, sink: str = DEFAULT_SINK) -> Settlement:
     """Rules: FND-PAY-01, FND-SUM-01. Settle one funding rate over every position of a market.
@@ -212,6 +224,7 @@ def settle(contract: Contract, sizes: Sequence[int], price: Term, rate: Term,
     return settle_sides(contract, sizes, price, rate, rate, rounding, sink)
 
 
+@implements("FND-PAY-01", "FND-SUM-01", "FND-ENG-04")
 def settle_sides(contract: Contract, sizes: Sequence[int], price: Term, rate_long: Term,
                  rate_short: Term, rounding: Rounding = Rounding.CEIL,
                  sink: str = DEFAULT_SINK) -> Settlement:
@@ -299,6 +312,7 @@ class FundingContext:
         """The premium values of ``samples``, oldest first."""
         return [p for _, p in self.samples]
 
+    @implements("FND-ENG-01")
     def elapsed_ms(self) -> int:
         """Rule: FND-ENG-01. Time (ms) since the last settlement, else since the first sample,
         else 0 (the first settlement of a time-accruing variant starts its clock)."""
@@ -346,21 +360,25 @@ class EngineFunding:
         variant reads no impact prices or the profile does not give the notional."""
         return None
 
+    @implements("FND-ENG-02")
     def sample_premium(self, ctx: FundingContext) -> Term | None:
         """Rule: FND-ENG-02. The premium sample (``Rate``) this venue takes at ``ctx``; ``None``
         when an input is missing or the venue takes no premium samples."""
         return None
 
+    @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rule: FND-ENG-01. The rates of a settlement at ``ctx``; ``None`` when an input is
         missing (FND-ENG-02)."""
         raise NotImplementedError
 
+    @implements("FND-ENG-01")
     def settlement_rate(self, ctx: FundingContext) -> tuple[Term, Any] | None:
         """Rule: FND-ENG-01. ``(headline rate, new carry)``; ``None`` on missing inputs."""
         r = self.settlement_rates(ctx)
         return None if r is None else (r.rate, r.carry)
 
+    @implements("FND-ENG-03")
     def explicit_rates(self, ctx: FundingContext, rate: Term) -> SettlementRates:
         """Rule: FND-ENG-03. A venue-published rate replayed by the engine: the rate per
         settlement, both sides, generic settlement; the carry is kept."""
@@ -384,6 +402,7 @@ class EngineFundingModel(Protocol):
     def explicit_rates(self, ctx: FundingContext, rate: Term) -> SettlementRates: ...
 
 
+@implements("FND-ENG-04")
 def settle_market(model: Any, contract: Contract, sizes: Sequence[int], price: Term,
                   rates: SettlementRates) -> Settlement:
     """Rules: FND-ENG-04, FND-SUM-01. Settle one market: the variant's own settlement when
@@ -408,6 +427,7 @@ def settle_market(model: Any, contract: Contract, sizes: Sequence[int], price: T
 PROBE_NOTIONAL = RATE_ONE
 
 
+@implements("FND-ENG-01")
 def first_tier_rates(margin: Any) -> tuple[int, int]:
     """Rule: FND-ENG-01. ``(first_mmr, first_imr)`` of a market's margin model, ``Rate``.
 
@@ -436,6 +456,7 @@ class BookInputs:
     impact_ask: int | None = None
 
 
+@implements("FND-ENG-01")
 def book_inputs(model: Any, symbol: str, book: Any, contract: Contract,
                 first_imr: int) -> BookInputs:
     """Rule: FND-ENG-01. The book fields of a :class:`FundingContext` from the last snapshot

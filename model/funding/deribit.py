@@ -24,6 +24,7 @@ from perpspec.funding import (
 from perpspec.numeric import Rounding, Term, clamp, div_round, max_, min_
 from perpspec.quantities import Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 _DEAD_BAND = Rate(25_000)
@@ -60,19 +61,23 @@ class DeribitDeadband(Payments, EngineFunding):
             out.append(("period_ms", "must be a positive integer"))
         return out
 
+    @implements("FND-DRB-01")
     def premium(self, mark: Term, index: Term) -> Term:
         """Rule: FND-DRB-01. ``P = (mark - index) / index`` (10^-8, ``rounding``)."""
         return div_round((mark - index) * RATE_ONE, index, self.rounding)
 
+    @implements("FND-DRB-01")
     def rate(self, premium: Term) -> Term:
         """Rule: FND-DRB-01. Dead band then cap; exact."""
         uncapped = max_(self.dead_band, premium) + min_(-self.dead_band, premium)
         return clamp(uncapped, -self.cap, self.cap)
 
+    @implements("FND-DRB-02")
     def accrual(self, notional_money: Term, rate: Term, dt_ms: Term) -> Term:
         """Rule: FND-DRB-02. Owed over ``dt_ms``: ``N * F * dt / 8h``, one division, ``payment_rounding``."""
         return div_round(notional_money * rate * dt_ms, RATE_ONE * self.period_ms, self.payment_rounding)
 
+    @implements("FND-DRB-02", "FND-PAY-01")
     def accrued_owed(
         self, contract: Contract, size: Term, price: Term, rate: Term, dt_ms: Term
     ) -> tuple[Term, Term]:
@@ -83,12 +88,14 @@ class DeribitDeadband(Payments, EngineFunding):
 
     # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
 
+    @implements("FND-ENG-02")
     def sample_premium(self, ctx: FundingContext) -> Term | None:
         """Rules: FND-ENG-02, FND-DRB-01. ``(mark - index) / index``; ``None`` if one is missing."""
         if ctx.mark is None or ctx.index is None:
             return None
         return self.premium(ctx.mark, ctx.index)
 
+    @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rules: FND-ENG-01, FND-DRB-01, FND-DRB-02. ``F = rate(mean of the samples)`` (the
         current premium when there is none), accrued over the time since the last settlement (or
@@ -102,11 +109,13 @@ class DeribitDeadband(Payments, EngineFunding):
             return None
         return self.explicit_rates(ctx, self.rate(premium))
 
+    @implements("FND-ENG-03")
     def explicit_rates(self, ctx: FundingContext, rate: Term) -> SettlementRates:
         """Rules: FND-ENG-03, FND-DRB-02. A replayed Deribit rate is the 8-hour rate: it accrues
         over the elapsed time (``FundingContext.elapsed_ms``)."""
         return SettlementRates.symmetric(rate, ctx.carry, DeribitAccrual(rate, ctx.elapsed_ms()))
 
+    @implements("FND-DRB-02", "FND-SUM-01")
     def settle_native(
         self, contract: Contract, sizes: Sequence[int], price: Term, rates: SettlementRates
     ) -> Settlement:

@@ -22,6 +22,7 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, abs_, clamp, div_floor, div_trunc, ite, max_, sign
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 PRICE_PRECISION = 1_000_000
@@ -103,24 +104,29 @@ class DriftFunding(EngineFunding):
 
     # -- rate ---------------------------------------------------------------------------------
 
+    @implements("FND-DRF-01")
     def spread(self, mark_twap: Term, oracle_twap: Term) -> Term:
         """Rule: FND-DRF-01. ``mark_twap - oracle_twap + trunc(|oracle_twap| / 5000)``."""
         if self.offset_denominator == 0:
             return mark_twap - oracle_twap
         return mark_twap - oracle_twap + div_trunc(abs_(oracle_twap), self.offset_denominator)
 
+    @implements("FND-DRF-01")
     def max_spread(self, oracle_twap: Term, tier: str) -> Term:
         """Rule: FND-DRF-01. ``trunc(oracle_twap / divisor(tier))``."""
         return div_trunc(oracle_twap, self.tier_divisors.get(tier, self.default_divisor))
 
+    @implements("FND-DRF-02")
     def period_adjustment(self) -> int:
         """Rule: FND-DRF-02. ``24 h / max(1 h, period)`` (24 for hourly funding)."""
         return 24 * ONE_HOUR // max(ONE_HOUR, self.funding_period)
 
+    @implements("FND-DRF-02")
     def rate_from_spread(self, clamped_spread: Term) -> Term:
         """Rule: FND-DRF-02. ``trunc(spread * 1000 / period_adjustment)`` (1e9 funding precision)."""
         return div_trunc(clamped_spread * FUNDING_RATE_BUFFER, self.period_adjustment())
 
+    @implements("FND-DRF-01", "FND-DRF-02")
     def funding_rate(self, mark_twap: Term, oracle_twap: Term, tier: str) -> Term:
         """Rules: FND-DRF-01, FND-DRF-02. Offset, tier clamp, then the per-period rate."""
         m = self.max_spread(oracle_twap, tier)
@@ -133,17 +139,20 @@ class DriftFunding(EngineFunding):
 
     # -- payments -----------------------------------------------------------------------------
 
+    @implements("FND-DRF-04")
     def payment_precise(self, rate_delta: Term, base: Term) -> Term:
         """Rule: FND-DRF-04. Payment in 1e9 quote (AMM precision):
         ``-sign(base) * sign(delta) * floor(|delta| |base| / 1e6 / 1e3)`` (magnitude truncated)."""
         magnitude = div_floor(abs_(rate_delta) * abs_(base), PRICE_PRECISION * FUNDING_RATE_BUFFER)
         return -sign(base) * ite(rate_delta > 0, 1, -1) * magnitude
 
+    @implements("FND-DRF-04")
     def payment_quote(self, rate_delta: Term, base: Term) -> Term:
         """Rule: FND-DRF-04. Balance change in quote (1e6): the precise payment divided by 1e3,
         toward zero (so payers pay slightly less and receivers get slightly less)."""
         return div_trunc(self.payment_precise(rate_delta, base), AMM_TO_QUOTE_PRECISION_RATIO)
 
+    @implements("FND-DRF-04", "FND-SUM-01")
     def settle(self, rate_long: Term, rate_short: Term, bases: Sequence[Term]) -> Settlement:
         """Rules: FND-DRF-04, FND-SUM-01. Per-account balance changes for one period's rates
         (longs use ``rate_long``, shorts ``rate_short``). The dust (either sign: Drift truncates
@@ -156,12 +165,14 @@ class DriftFunding(EngineFunding):
 
     # -- asymmetric capping -------------------------------------------------------------------
 
+    @implements("FND-DRF-03")
     def rate_from_pnl_limit(self, pnl_limit: Term, base: Term) -> Term:
         """Rule: FND-DRF-03. ``trunc((limit + [limit < 0]) * 1e12 / base)``; 0 when ``base`` is 0."""
         biased = ite(pnl_limit < 0, pnl_limit + 1, pnl_limit)
         safe = ite(base == 0, 1, base)
         return ite(base == 0, 0, div_trunc(biased * QUOTE_TO_BASE_AMT_FUNDING_PRECISION, safe))
 
+    @implements("FND-DRF-03")
     def split(self, funding_rate: Term, base_long: Term, base_short: Term, net_amm_base: Term,
               total_fee_minus_distributions: Term, total_exchange_fee: Term) -> DriftSplit:
         """Rule: FND-DRF-03. Long/short rates when funding runs through the AMM.
@@ -189,6 +200,7 @@ class DriftFunding(EngineFunding):
 
     # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
 
+    @implements("FND-ENG-01", "FND-ENG-03")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rules: FND-ENG-01, FND-ENG-03, FND-DRF-01, FND-DRF-02, FND-DRF-03. Drift takes no
         premium samples: ``funding_rate(mark_twap, oracle_twap, tier)`` from the carried TWAPs (the
@@ -214,6 +226,7 @@ class DriftFunding(EngineFunding):
             DriftNative(sp.rate_long, sp.rate_short),
         )
 
+    @implements("FND-DRF-04", "FND-SUM-01")
     def settle_native(self, contract: Contract, sizes: Sequence[int], price: Term,
                       rates: SettlementRates) -> Settlement:
         """Rules: FND-DRF-04, FND-SUM-01. :meth:`settle` with the 1e9 per-side rates; the

@@ -28,22 +28,26 @@ from perpspec.funding import (
 from perpspec.numeric import Rounding, Term, clamp, div_half_up, div_round, div_trunc, pow10
 from perpspec.quantities import Money
 from perpspec.registry import variant
+from perpspec.traceability import implements
 
 PPM = 1_000_000
 #: Funding-index denominator: the 8-hour realization period in seconds.
 EIGHT_HOURS = 8 * 60 * 60
 
 
+@implements("FND-DYDX-01")
 def maintenance_ppm(initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
     """Rule: FND-DYDX-01. ``MMF = trunc(IMF * MF / 1e6)`` (``BigIntMulPpm`` truncates)."""
     return div_trunc(initial_ppm * maintenance_fraction_ppm, PPM)
 
 
+@implements("FND-DYDX-01")
 def clamp_bound_ppm(clamp_factor_ppm: Term, initial_ppm: Term, maintenance_ppm_: Term) -> Term:
     """Rule: FND-DYDX-01. ``trunc(factor * (IMF - MMF) / 1e6)`` from the IMF and MMF in ppm."""
     return div_trunc(clamp_factor_ppm * (initial_ppm - maintenance_ppm_), PPM)
 
 
+@implements("FND-DYDX-01")
 def max_abs_clamp_ppm(clamp_factor_ppm: Term, initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
     """Rule: FND-DYDX-01. ``|S| <= trunc(factor * (IMF - MMF) / 1e6)`` (votes and rates alike)."""
     mmf = maintenance_ppm(initial_ppm, maintenance_fraction_ppm)
@@ -64,6 +68,7 @@ class DydxIndexMove:
     after: Term
 
 
+@implements("FND-DYDX-02")
 def median_half_away(values: Sequence[int]) -> int:
     """Rule: FND-DYDX-02. Median; for an even count the mean of the two middle values rounded
     half away from zero (dYdX ``lib.Median``). Int backend (it sorts)."""
@@ -107,6 +112,7 @@ class DydxFunding(EngineFunding):
                 out.append((name, "must be a positive integer"))
         return out
 
+    @implements("FND-PRM-01", "FND-DYDX-01")
     def premium_vote(self, impact_bid: Term, impact_ask: Term, index: Term, initial_ppm: Term,
                      maintenance_fraction_ppm: Term) -> Term:
         """Rules: FND-PRM-01, FND-DYDX-01. A proposer's premium vote in ppm, clamped to
@@ -114,16 +120,19 @@ class DydxFunding(EngineFunding):
         bound = max_abs_clamp_ppm(self.premium_vote_clamp_factor_ppm, initial_ppm, maintenance_fraction_ppm)
         return self.premium_vote_within(impact_bid, impact_ask, index, bound)
 
+    @implements("FND-PRM-01", "FND-DYDX-01")
     def premium_vote_within(self, impact_bid: Term, impact_ask: Term, index: Term, bound: Term) -> Term:
         """Rules: FND-PRM-01, FND-DYDX-01. The premium in ppm clamped to ``+-bound``."""
         p = premium_index(impact_bid, impact_ask, index, index, self.premium_rounding, PPM)
         return clamp(p, -bound, bound)
 
+    @implements("FND-DYDX-02")
     def sample(self, votes: Sequence[int], num_blocks: int) -> int:
         """Rule: FND-DYDX-02. Median of the votes padded with zeros to ``max(#blocks, 15)``."""
         need = max(num_blocks, self.min_num_votes_per_sample, len(votes))
         return median_half_away(list(votes) + [0] * (need - len(votes)))
 
+    @implements("FND-DYDX-02")
     def hourly_premium(self, samples: Sequence[Term]) -> Term:
         """Rule: FND-DYDX-02. Average (toward zero) of the samples padded with zeros to
         ``tick / sample`` = 60 (zero samples are not stored, so padding restores them)."""
@@ -133,15 +142,18 @@ class DydxFunding(EngineFunding):
             total = total + s
         return div_trunc(total, n)
 
+    @implements("FND-DYDX-03")
     def rate_8h_ppm(self, premium_ppm: Term, initial_ppm: Term, maintenance_fraction_ppm: Term) -> Term:
         """Rule: FND-DYDX-03. ``clamp(premium + default, +-rate_factor * (IMF - MMF))``, ppm per 8 h."""
         bound = max_abs_clamp_ppm(self.funding_rate_clamp_factor_ppm, initial_ppm, maintenance_fraction_ppm)
         return self.rate_8h_within(premium_ppm, bound)
 
+    @implements("FND-DYDX-03")
     def rate_8h_within(self, premium_ppm: Term, bound: Term) -> Term:
         """Rule: FND-DYDX-03. ``clamp(premium + default, +-bound)`` ppm per 8 h."""
         return clamp(premium_ppm + self.default_funding_ppm, -bound, bound)
 
+    @implements("FND-DYDX-04")
     def index_delta(self, rate_8h_ppm: Term, dt_seconds: Term, price: Term, price_exponent: int,
                     atomic_resolution: int) -> Term:
         """Rule: FND-DYDX-04. Funding-index change (ppm quote quantums per base quantum):
@@ -153,10 +165,12 @@ class DydxFunding(EngineFunding):
         quote = x * pow10(e) if e >= 0 else div_trunc(x, pow10(-e))
         return div_trunc(quote, EIGHT_HOURS)
 
+    @implements("FND-DYDX-05")
     def settlement_ppm(self, index_now: Term, index_position: Term, quantums: Term) -> Term:
         """Rule: FND-DYDX-05. ``-(index_now - index_position) * quantums`` (ppm quote quantums)."""
         return -(index_now - index_position) * quantums
 
+    @implements("FND-DYDX-05", "FND-SUM-01")
     def settle(self, index_now: Term, positions: Sequence[tuple[Term, Term]]) -> Settlement:
         """Rules: FND-DYDX-05, FND-SUM-01. Lazy settlement of ``(quantums, position_index)`` pairs:
         each account gets ``floor(settlement_ppm / 1e6)`` (Euclidean, divisor > 0); the protocol
@@ -170,6 +184,7 @@ class DydxFunding(EngineFunding):
 
     # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
 
+    @implements("FND-DYDX-01", "FND-ENG-02")
     def bounds(self, ctx: FundingContext) -> tuple[Term, Term] | None:
         """Rules: FND-DYDX-01, FND-ENG-02. ``(vote bound, rate bound)`` in ppm from the context's
         first-tier rates (``IMF = first_imr``, ``MMF = first_mmr``, as ppm toward zero); ``None``
@@ -180,11 +195,13 @@ class DydxFunding(EngineFunding):
         return (clamp_bound_ppm(self.premium_vote_clamp_factor_ppm, imf, mmf),
                 clamp_bound_ppm(self.funding_rate_clamp_factor_ppm, imf, mmf))
 
+    @implements("FND-ENG-01")
     def impact_notional_for(self, symbol: str, first_imr: int) -> int | None:
         """Rule: FND-ENG-01. The liquidity tier's impact notional (``impact_notionals`` per
         symbol; shared/reference gives no values, so none is bundled)."""
         return self.impact_notionals.get(symbol)
 
+    @implements("FND-ENG-02")
     def sample_premium(self, ctx: FundingContext) -> Term | None:
         """Rules: FND-ENG-02, FND-DYDX-01, FND-PRM-01. The clamped premium vote as a ``Rate``; a
         side without an impact price (empty book) contributes 0, as on dYdX; ``None`` without the
@@ -196,6 +213,7 @@ class DydxFunding(EngineFunding):
         ask = ctx.index if ctx.impact_ask is None else ctx.impact_ask
         return self.rate_as_rate(self.premium_vote_within(bid, ask, ctx.index, b[0]))
 
+    @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rules: FND-ENG-01, FND-DYDX-02, FND-DYDX-03, FND-DYDX-04. One funding tick:
         ``rate_8h = clamp(hourly_premium(samples in ppm) + default, +-rate bound)``; the funding
@@ -214,6 +232,7 @@ class DydxFunding(EngineFunding):
         headline = div_trunc(self.rate_as_rate(rate_8h) * self.tick_seconds, EIGHT_HOURS)
         return SettlementRates.symmetric(headline, before + delta, DydxIndexMove(before, before + delta))
 
+    @implements("FND-DYDX-05", "FND-SUM-01")
     def settle_native(self, contract: Contract, sizes: Sequence[int], price: Term,
                       rates: SettlementRates) -> Settlement:
         """Rules: FND-DYDX-05, FND-SUM-01. Every position settles lazily from the index before
@@ -222,6 +241,7 @@ class DydxFunding(EngineFunding):
         return self.settle(move.after, [(q, move.before) for q in sizes])
 
 
+@implements("FND-DYDX-05")
 def to_quantums(settlement: Term) -> Term:
     """Rule: FND-DYDX-05. ``settlement_ppm`` to quote quantums: Euclidean (floor) division by 1e6."""
     return div_round(settlement, PPM, Rounding.FLOOR)

@@ -23,6 +23,7 @@ from perpspec.funding import (
 from perpspec.numeric import Rounding, Term, abs_, div_trunc, ite, max_, min_, sign
 from perpspec.quantities import Exact
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import to_units
 
 FLOAT_PRECISION = 10**30
@@ -84,6 +85,7 @@ class GmxSkew(EngineFunding):
                 out.append((name, "must be a whole number of 1e-30 units"))
         return out
 
+    @implements("FND-GMX-01")
     def imbalance(self, long_oi: Term, short_oi: Term) -> Term:
         """Rule: FND-GMX-01. ``|L - S|^exp / (L + S)`` as a 1e30 fraction (toward zero)."""
         diff = abs_(long_oi - short_oi)
@@ -93,6 +95,7 @@ class GmxSkew(EngineFunding):
         total = long_oi + short_oi
         return ite(total == 0, 0, div_trunc(powered * FLOAT_PRECISION, ite(total == 0, 1, total)))
 
+    @implements("FND-GMX-01")
     def funding(self, long_oi: Term, short_oi: Term, factor: Term | None = None) -> GmxFunding:
         """Rule: FND-GMX-01. The larger side pays ``factor * |L-S|^e / (L+S)`` per second; the
         smaller side receives the same total, i.e. ``payer_factor * larger / smaller`` per unit.
@@ -104,6 +107,7 @@ class GmxSkew(EngineFunding):
         receive = ite(smaller == 0, 0, div_trunc(pay * larger, ite(smaller == 0, 1, smaller)))
         return GmxFunding(long_pays=long_oi > short_oi, payer_factor=pay, receiver_factor=receive)
 
+    @implements("FND-GMX-02")
     def next_saved_factor(self, saved: Term, long_oi: Term, short_oi: Term, dt: Term) -> Term:
         """Rule: FND-GMX-02. Adaptive funding factor after ``dt`` seconds (signed: > 0 longs pay).
 
@@ -127,6 +131,7 @@ class GmxSkew(EngineFunding):
 
     # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
 
+    @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates:
         """Rules: FND-ENG-01, FND-GMX-01, FND-GMX-02. No premium samples: open interest is
         ``long_size``/``short_size``; over ``dt`` = elapsed seconds the larger side owes

@@ -22,6 +22,7 @@ from perpspec.funding import (
 from perpspec.numeric import Rounding, Term, clamp, div_round
 from perpspec.quantities import Money, Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 
 #: The reading of the docs this variant implements (see spec/funding.md FND-HL-01).
 HOURLY_READING = (
@@ -65,14 +66,17 @@ class HyperliquidFunding(Payments, EngineFunding):
             out.append(("hourly_divisor", "must be a positive integer"))
         return out
 
+    @implements("FND-PRM-01")
     def premium(self, impact_bid: Term, impact_ask: Term, oracle: Term) -> Term:
         """Rule: FND-PRM-01 (oracle as reference and denominator)."""
         return premium_index(impact_bid, impact_ask, oracle, oracle, self.rounding)
 
+    @implements("FND-CLP-01")
     def rate_8h(self, avg_premium: Term) -> Term:
         """Rule: FND-CLP-01. The 8-hour formula."""
         return interest_clamp(avg_premium, self.interest, self.clamp)
 
+    @implements("FND-HL-01")
     def hourly(self, avg_premium: Term) -> Term:
         """Rule: FND-HL-01. The rate applied each hour: ``clamp(F_8h / 8, -4%, +4%)``."""
         f = div_round(self.rate_8h(avg_premium), self.hourly_divisor, self.rounding)
@@ -80,11 +84,13 @@ class HyperliquidFunding(Payments, EngineFunding):
 
     # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
 
+    @implements("FND-ENG-01")
     def impact_notional_for(self, symbol: str, first_imr: int) -> int | None:
         """Rule: FND-ENG-01. The per-asset impact notional (``impact_notionals``; the contract
         specification values were not captured by shared/reference, so none is bundled)."""
         return self.impact_notionals.get(symbol)
 
+    @implements("FND-ENG-02")
     def sample_premium(self, ctx: FundingContext) -> Term | None:
         """Rules: FND-ENG-02, FND-PRM-01. Impact prices against the oracle; ``None`` when one is
         missing."""
@@ -92,6 +98,7 @@ class HyperliquidFunding(Payments, EngineFunding):
             return None
         return self.premium(ctx.impact_bid, ctx.impact_ask, ctx.oracle)
 
+    @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rules: FND-ENG-01, FND-HL-01. ``hourly(mean of the hour's samples)`` (5-s samples
         averaged over the hour, plain mean); ``None`` without samples."""

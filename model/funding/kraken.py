@@ -23,6 +23,7 @@ from perpspec.funding import (
 from perpspec.numeric import Rounding, Term, clamp, div_round
 from perpspec.quantities import Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 #: The reading this variant takes by default.
@@ -58,11 +59,13 @@ class KrakenFunding(Payments, EngineFunding):
             out.append(("hourly_cap", "must not be negative"))
         return out
 
+    @implements("FND-KRK-01")
     def hourly_from_premium(self, premium: Term) -> Term:
         """Rule: FND-KRK-01. From a premium already in 10^-8: ``clamp(P / k, +-cap)``."""
         f = div_round(premium, self.hourly_divisor, self.rounding)
         return clamp(f, -self.hourly_cap, self.hourly_cap)
 
+    @implements("FND-KRK-01")
     def hourly(self, perp: Term, index: Term) -> Term:
         """Rule: FND-KRK-01. From prices: ``clamp((perp - index) / (index * k), +-cap)``."""
         f = div_round((perp - index) * RATE_ONE, index * self.hourly_divisor, self.rounding)
@@ -70,6 +73,7 @@ class KrakenFunding(Payments, EngineFunding):
 
     # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
 
+    @implements("FND-ENG-02")
     def sample_premium(self, ctx: FundingContext) -> Term | None:
         """Rules: FND-ENG-02, FND-PRM-01. ``(perp - index) / index`` with the mark as the perp price
         (FND-PRM-01 with both impact prices at the mark); ``None`` when one is missing."""
@@ -77,6 +81,7 @@ class KrakenFunding(Payments, EngineFunding):
             return None
         return premium_index(ctx.mark, ctx.mark, ctx.index, ctx.index, self.rounding)
 
+    @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rules: FND-ENG-01, FND-KRK-01. ``hourly_from_premium(mean of the samples)``; ``None``
         without samples."""

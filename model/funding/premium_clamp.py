@@ -30,6 +30,7 @@ from perpspec.funding import (
 from perpspec.numeric import Rounding, Term, abs_, and_, div_round, ite, or_
 from perpspec.quantities import Money, Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 
@@ -124,6 +125,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
 
     # -- premium and average ------------------------------------------------------------------
 
+    @implements("FND-PRM-01")
     def premium(self, impact_bid: Term, impact_ask: Term, index: Term, mark: Term | None = None,
                 basis: Term = 0) -> Term:
         """Rule: FND-PRM-01. Premium against the index (or the mark, ``premium_reference``), over
@@ -134,11 +136,13 @@ class PremiumInterestClamp(Payments, EngineFunding):
             return premium_index(impact_bid, impact_ask, mark, index, self.rounding) + basis
         return premium_index(impact_bid, impact_ask, index, index, self.rounding) + basis
 
+    @implements("FND-AVG-01")
     def samples_per_interval(self, interval_hours: int | None = None) -> int:
         """Rule: FND-AVG-01. Samples per interval: 5,760 per 8 h at 5 s; 480 per 8 h at 1 min."""
         hours = self.interval_hours if interval_hours is None else interval_hours
         return hours * 3600 // self.sample_seconds
 
+    @implements("FND-AVG-01")
     def average(self, samples: Sequence[Term]) -> Term:
         """Rule: FND-AVG-01. Time-weighted average premium ``avgP`` (linear or uniform weights)."""
         weights = linear_weights(len(samples)) if self.weighting is Weighting.LINEAR else None
@@ -146,10 +150,12 @@ class PremiumInterestClamp(Payments, EngineFunding):
 
     # -- rate ---------------------------------------------------------------------------------
 
+    @implements("FND-CLP-01")
     def rate_base(self, avg_premium: Term) -> Term:
         """Rule: FND-CLP-01. ``F_8h = avgP + clamp(I - avgP, -b, +b)``."""
         return interest_clamp(avg_premium, self.interest, self.clamp)
 
+    @implements("FND-CAP-01")
     def cap_for(self, mmr: Term = 0, imr: Term = 0) -> Term:
         """Rule: FND-CAP-01. The cap (the floor is its negative) for a market.
 
@@ -162,6 +168,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
             return div_round(self.cap_factor * (imr - mmr), RATE_ONE, Rounding.TRUNC)
         return self.cap
 
+    @implements("FND-CAP-01")
     def cap_for_symbol(self, symbol: str, mmr: Term = 0, imr: Term = 0) -> Term:
         """Rule: FND-CAP-01. ``cap_basis`` applies to ``capped_symbols`` (all when empty); the
         other symbols use the fixed ``cap`` (Binance: majors 0.75 MMR, the rest 2%)."""
@@ -169,6 +176,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
             return self.cap
         return self.cap_for(mmr, imr)
 
+    @implements("FND-CLP-01", "FND-INT-01", "FND-CAP-01")
     def rate(self, avg_premium: Term, cap: Term | None = None, interval_hours: Term | None = None) -> Term:
         """Rules: FND-CLP-01, FND-INT-01, FND-CAP-01. The rate applied at a settlement.
 
@@ -182,12 +190,14 @@ class PremiumInterestClamp(Payments, EngineFunding):
         c = self.cap if cap is None else cap
         return cap_rate(f, -c, c)
 
+    @implements("FND-CAP-01")
     def daily_max(self, cap: Term, interval_hours: int | None = None) -> Term:
         """Rule: FND-CAP-01. Largest funding in a day: ``cap * 24 / N`` (BitMEX 0.375% -> 1.125%
         at 8 h, 4.5% at 2 h)."""
         hours = self.interval_hours if interval_hours is None else interval_hours
         return cap * (24 // hours)
 
+    @implements("FND-IMN-01")
     def impact_notional(self, imr_at_max_leverage: Term) -> Term:
         """Rule: FND-IMN-01. ``IMN = impact_margin / IMR`` at max leverage (money units, floor).
 
@@ -198,6 +208,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
 
         return impact_notional(self.impact_margin, imr_at_max_leverage, Rounding.FLOOR)
 
+    @implements("FND-INT-02")
     def next_interval(
         self, current_hours: Term, last_rate: Term, cap: Term, calm_streak: Term
     ) -> tuple[Term, Term]:
@@ -220,6 +231,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
 
     # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
 
+    @implements("FND-ENG-01")
     def impact_notional_for(self, symbol: str, first_imr: int) -> int | None:
         """Rules: FND-ENG-01, FND-IMN-01. ``impact_margin / first_imr``; ``None`` when the profile
         gives no impact margin (COIN-M: a USD amount, not a coin amount) or no IMR is known."""
@@ -227,11 +239,13 @@ class PremiumInterestClamp(Payments, EngineFunding):
             return None
         return int(self.impact_notional(first_imr))
 
+    @implements("FND-INT-02")
     def carry_of(self, ctx: FundingContext) -> IntervalCarry:
         """Rule: FND-INT-02. The carried interval, ``interval_hours`` before the first settlement."""
         carry = ctx.carry
         return carry if isinstance(carry, IntervalCarry) else IntervalCarry(self.interval_hours)
 
+    @implements("FND-ENG-02")
     def sample_premium(self, ctx: FundingContext) -> Term | None:
         """Rules: FND-ENG-02, FND-PRM-01. Impact prices against the index (or the mark); ``None``
         when an impact price, the index or (mark reference) the mark is missing. BitMEX's
@@ -242,6 +256,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
             return None
         return self.premium(ctx.impact_bid, ctx.impact_ask, ctx.index, ctx.mark)
 
+    @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rules: FND-ENG-01, FND-AVG-01, FND-CLP-01, FND-INT-01, FND-CAP-01, FND-INT-02.
         ``rate(average(samples), cap_for_symbol(symbol, first_mmr, first_imr), carried hours)``;
@@ -253,6 +268,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
         rate = self.rate(self.average(ctx.premiums()), cap, carry.interval_hours)
         return SettlementRates.symmetric(rate, self._next_carry(carry, rate, cap))
 
+    @implements("FND-ENG-03")
     def explicit_rates(self, ctx: FundingContext, rate: Term) -> SettlementRates:
         """Rules: FND-ENG-03, FND-INT-02. A replayed rate still drives the interval changes."""
         cap = self.cap_of(ctx)
@@ -260,6 +276,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
             return SettlementRates.symmetric(rate, ctx.carry)
         return SettlementRates.symmetric(rate, self._next_carry(self.carry_of(ctx), rate, cap))
 
+    @implements("FND-CAP-01", "FND-ENG-02")
     def cap_of(self, ctx: FundingContext) -> Term | None:
         """Rules: FND-CAP-01, FND-ENG-02. The symbol's cap from the context's first-tier rates;
         ``None`` when the cap needs a margin rate the context does not have (0)."""
@@ -275,6 +292,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
         return IntervalCarry(int(hours), int(streak))
 
 
+@implements("FND-IRT-01")
 def interest_from_rates(quote_rate: Term, base_rate: Term, intervals_per_day: int = 3,
                         rounding: Rounding = Rounding.TRUNC) -> Term:
     """Rule: FND-IRT-01. BitMEX/Bybit interest per interval:

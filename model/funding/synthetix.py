@@ -21,6 +21,7 @@ from perpspec.funding import (
 from perpspec.numeric import Rounding, Term, clamp, div_trunc
 from perpspec.quantities import Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 
 UNIT = 10**18
 ONE_DAY = 86_400
@@ -61,15 +62,18 @@ class SynthetixVelocity(EngineFunding):
             out.append(("skew_scale", "must be a positive integer"))
         return out
 
+    @implements("FND-SNX-01")
     def velocity(self, skew: Term) -> Term:
         """Rule: FND-SNX-01. ``clamp(skew / skewScale, -1, 1) * maxVelocity`` (1e18 per day)."""
         proportional = clamp(div_decimal(skew, self.skew_scale), -UNIT, UNIT)
         return mul_decimal(proportional, self.max_funding_velocity * 10**10)
 
+    @implements("FND-SNX-01")
     def next_rate(self, rate_last: Term, velocity: Term, elapsed: Term) -> Term:
         """Rule: FND-SNX-01. ``rate_last + velocity * (elapsed / 1 day)`` (1e18 per day)."""
         return rate_last + mul_decimal(velocity, div_decimal(elapsed, ONE_DAY))
 
+    @implements("FND-SNX-02")
     def accrued_per_unit(self, rate_last: Term, rate_now: Term, elapsed: Term, price: Term) -> Term:
         """Rule: FND-SNX-02. Balance change per unit of long size (1e18 quote, price in 1e18):
         ``-avg(rate_last, rate_now) * (elapsed / 1 day) * price``; positive rates make longs pay."""
@@ -82,6 +86,7 @@ class SynthetixVelocity(EngineFunding):
 
     # -- engine-facing interface (FND-ENG-01) -------------------------------------------------
 
+    @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates:
         """Rules: FND-ENG-01, FND-SNX-01, FND-SNX-02. No premium samples: the skew is
         ``long_size - short_size`` (``skew_scale`` in size units); ``rate_now = next_rate(carry,

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import attrs
 from perpspec.numeric import Cond, Term, abs_, and_, div_floor
+from perpspec.traceability import implements
 
 #: A number of the exact-rational backends: ``Fraction`` or a Z3 ``Real`` term.
 Num = Any
@@ -58,18 +59,21 @@ def exact_args(fn: _Fn) -> _Fn:
 
 
 @exact_args
+@implements("LIQ-EQ-01")
 def upnl_linear(side: Num, q: Num, ep: Num, price: Num) -> Num:
     """Rule: LIQ-EQ-01. Exact unrealized PnL of a linear position: :math:`s\\,Q\\,(P - EP)`."""
     return side * q * (price - ep)
 
 
 @exact_args
+@implements("LIQ-EQ-01")
 def upnl_inverse(side: Num, n: Num, ep: Num, price: Num) -> Num:
     """Rule: LIQ-EQ-01. Exact inverse PnL in coin: :math:`s\\,N\\,(1/EP - 1/P)` (``N`` in USD)."""
     return side * n * (1 / ep - 1 / price)
 
 
 @exact_args
+@implements("LIQ-EQ-01")
 def mm_tier(notional: Num, rate: Num, cum: Num) -> Num:
     """Rule: LIQ-EQ-01. Exact maintenance margin inside one tier: :math:`N \\cdot r - cum`.
 
@@ -80,6 +84,7 @@ def mm_tier(notional: Num, rate: Num, cum: Num) -> Num:
 
 
 @exact_args
+@implements("LIQ-EQ-01")
 def equity_minus_mm_at(
     price: Num,
     *,
@@ -114,6 +119,7 @@ def equity_minus_mm_at(
 
 
 @exact_args
+@implements("LIQ-EQ-01")
 def equity_minus_mm_at_inverse(
     price: Num,
     *,
@@ -136,6 +142,7 @@ def equity_minus_mm_at_inverse(
 
 
 @exact_args
+@implements("LIQ-ORD-01")
 def lp_strictly_before_bp(side: Num, lp: Num, bp: Num, ep: Num) -> Cond:
     """Rule: LIQ-ORD-01. The liquidation price is reached strictly before bankruptcy.
 
@@ -167,6 +174,7 @@ class BinanceLeg:
 
 
 @exact_args
+@implements("LIQ-BIN-01")
 def binance_lp1_terms(
     wb: Num,
     tmm1: Num,
@@ -201,6 +209,7 @@ def binance_lp1_terms(
 
 
 @exact_args
+@implements("LIQ-BIN-01")
 def binance_lp1(
     wb: Num,
     tmm1: Num,
@@ -215,6 +224,7 @@ def binance_lp1(
 
 
 @exact_args
+@implements("LIQ-BIN-02")
 def binance_lp_one_way(wb: Num, tmm1: Num, upnl1: Num, side: Num, q: Num, ep: Num, mmr: Num, cum: Num) -> Num:
     """Rule: LIQ-BIN-02. One-way reduction of LP1:
 
@@ -227,6 +237,7 @@ def binance_lp_one_way(wb: Num, tmm1: Num, upnl1: Num, side: Num, q: Num, ep: Nu
 
 
 @exact_args
+@implements("LIQ-BIN-03")
 def binance_coinm_lp_terms(
     wb: Num, tmm1: Num, upnl1: Num, side: Num, n: Num, ep: Num, mmr: Num, cum: Num
 ) -> tuple[Num, Num]:
@@ -240,6 +251,7 @@ def binance_coinm_lp_terms(
 
 
 @exact_args
+@implements("LIQ-BIN-03")
 def binance_coinm_lp(wb: Num, tmm1: Num, upnl1: Num, side: Num, n: Num, ep: Num, mmr: Num, cum: Num) -> Num:
     """Rule: LIQ-BIN-03. The COIN-M LP (see :func:`binance_coinm_lp_terms`)."""
     num, den = binance_coinm_lp_terms(wb, tmm1, upnl1, side, n, ep, mmr, cum)
@@ -247,6 +259,7 @@ def binance_coinm_lp(wb: Num, tmm1: Num, upnl1: Num, side: Num, n: Num, ep: Num,
 
 
 @exact_args
+@implements("LIQ-BP-01")
 def zero_equity_price_linear(equity_at_ep: Num, side: Num, q: Num, ep: Num) -> Num:
     """Rule: LIQ-BP-01. Bankruptcy price of a linear position: equity is zero.
 
@@ -257,6 +270,7 @@ def zero_equity_price_linear(equity_at_ep: Num, side: Num, q: Num, ep: Num) -> N
 
 
 @exact_args
+@implements("LIQ-BP-01")
 def zero_equity_price_inverse(equity_at_ep: Num, side: Num, n: Num, ep: Num) -> Num:
     """Rule: LIQ-BP-01. Bankruptcy price of an inverse position (coin equity ``E`` at ``EP``).
 
@@ -271,6 +285,7 @@ def zero_equity_price_inverse(equity_at_ep: Num, side: Num, n: Num, ep: Num) -> 
 
 
 @exact_args
+@implements("LIQ-BYB-01")
 def bybit_linear_isolated_lp(
     side: Num, q: Num, ep: Num, leverage: Num, mmr: Num, deduction: Num, extra: Num
 ) -> Num:
@@ -289,12 +304,14 @@ def bybit_linear_isolated_lp(
 
 
 @exact_args
+@implements("LIQ-BYB-02")
 def bybit_bp_linear(side: Num, ep: Num, leverage: Num) -> Num:
     """Rule: LIQ-BYB-02. Bybit USDT bankruptcy price :math:`EP (1 - s/L)` (``IMR = 1/L``)."""
     return ep * (1 - side / leverage)
 
 
 @exact_args
+@implements("LIQ-BYB-03")
 def bybit_bp_inverse(side: Num, ep: Num, leverage: Num) -> Num:
     """Rule: LIQ-BYB-03. Bybit inverse bankruptcy price :math:`EP\\,L/(L + s)`.
 
@@ -304,6 +321,7 @@ def bybit_bp_inverse(side: Num, ep: Num, leverage: Num) -> Num:
 
 
 @exact_args
+@implements("LIQ-BYB-04")
 def bybit_inverse_cross_bp(side: Num, q: Num, ep: Num, balance: Num, order_margin: Num, taker: Num) -> Num:
     """Rule: LIQ-BYB-04. Bybit inverse cross bankruptcy price with the fee to close.
 
@@ -315,6 +333,7 @@ def bybit_inverse_cross_bp(side: Num, q: Num, ep: Num, balance: Num, order_margi
 
 
 @exact_args
+@implements("LIQ-BYB-04")
 def bybit_inverse_cross_lp(
     side: Num, q: Num, ep: Num, balance: Num, order_margin: Num, mmr: Num, taker: Num, bp: Num
 ) -> Num:
@@ -330,18 +349,21 @@ def bybit_inverse_cross_lp(
 
 
 @exact_args
+@implements("LIQ-BYB-05")
 def bybit_close_fee_linear(q: Num, bp: Num, taker: Num) -> Num:
     """Rule: LIQ-BYB-05. Fee to close at the bankruptcy price, linear: :math:`Q\\,BP\\,f`."""
     return q * bp * taker
 
 
 @exact_args
+@implements("LIQ-BYB-05")
 def bybit_close_fee_inverse(q: Num, bp: Num, taker: Num) -> Num:
     """Rule: LIQ-BYB-05. Fee to close at the bankruptcy price, inverse (coin): :math:`Q f / BP`."""
     return q * taker / bp
 
 
 @exact_args
+@implements("LIQ-BYB-01")
 def bybit_uta_inverse_isolated_lp(
     side: Num, q: Num, ep: Num, leverage: Num, mmr: Num, deduction: Num, extra: Num, taker: Num
 ) -> Num:
@@ -364,6 +386,7 @@ def bybit_uta_inverse_isolated_lp(
 
 
 @exact_args
+@implements("LIQ-OKX-01")
 def okx_isolated_linear_lp(side: Num, q: Num, ep: Num, margin: Num, mmr: Num, fee: Num) -> Num:
     """Rule: LIQ-OKX-01. OKX isolated USDT-margined LP including the taker fee term.
 
@@ -375,6 +398,7 @@ def okx_isolated_linear_lp(side: Num, q: Num, ep: Num, margin: Num, mmr: Num, fe
 
 
 @exact_args
+@implements("LIQ-OKX-02")
 def okx_margin_ratio(margin: Num, upl: Num, notional: Num, mmr: Num, fee: Num) -> Num:
     """Rule: LIQ-OKX-02. Current OKX isolated margin ratio; liquidation when it is <= 1.
 
@@ -384,6 +408,7 @@ def okx_margin_ratio(margin: Num, upl: Num, notional: Num, mmr: Num, fee: Num) -
 
 
 @exact_args
+@implements("LIQ-OKX-02")
 def okx_margin_ratio_2020(margin: Num, upl: Num, position_value: Num) -> Num:
     """Rule: LIQ-OKX-02. 2020 OKEx isolated margin ratio :math:`(m + UPL)/PV`.
 
@@ -398,6 +423,7 @@ def okx_margin_ratio_2020(margin: Num, upl: Num, position_value: Num) -> Num:
 
 
 @exact_args
+@implements("LIQ-HL-01")
 def hyperliquid_lp(side: Num, q: Num, price: Num, margin_available: Num, l_rate: Num) -> Num:
     """Rule: LIQ-HL-01. Hyperliquid's liquidation price as documented.
 
@@ -416,6 +442,7 @@ def hyperliquid_lp(side: Num, q: Num, price: Num, margin_available: Num, l_rate:
 
 
 @exact_args
+@implements("LIQ-BMX-01")
 def bitmex_bankruptcy(side: Num, ep: Num, leverage: Num, taker: Num) -> Num:
     """Rule: LIQ-BMX-01 (unverified, support-derived). :math:`BP = EP/(1 + s\\,IM)` with
     :math:`IM = 1/L - 2 f_{taker}`.
@@ -425,6 +452,7 @@ def bitmex_bankruptcy(side: Num, ep: Num, leverage: Num, taker: Num) -> Num:
 
 
 @exact_args
+@implements("LIQ-BMX-01")
 def bitmex_liquidation(side: Num, ep: Num, leverage: Num, taker: Num, mm_rate: Num, funding: Num) -> Num:
     """Rule: LIQ-BMX-01 (unverified). Long :math:`BP + EP(MM + F)`, short :math:`BP - EP(MM - F)`:
     :math:`LP = BP + EP (s\\,MM + F)` with :math:`MM = mm + f_{taker}`.
@@ -434,6 +462,7 @@ def bitmex_liquidation(side: Num, ep: Num, leverage: Num, taker: Num, mm_rate: N
 
 
 @exact_args
+@implements("LIQ-BMX-02")
 def btcmex_lp(side: Num, ep: Num, leverage: Num, mmr: Num) -> Num:
     """Rule: LIQ-BMX-02. BTCMEX (BitMEX-style inverse) isolated LP, MM at entry value.
 
@@ -448,6 +477,7 @@ def btcmex_lp(side: Num, ep: Num, leverage: Num, mmr: Num) -> Num:
 # --------------------------------------------------------------------------------------
 
 
+@implements("LIQ-DYDX-01")
 def dydx_bankruptcy_quote(delta_nnv: Term, delta_mmr: Term, tnc: Term, tmmr: Term) -> Term:
     """Rule: LIQ-DYDX-01. dYdX v4 bankruptcy price of closing ``dq``, in quote quantums.
 

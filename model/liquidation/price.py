@@ -22,6 +22,7 @@ import attrs
 from perpspec.margin import LinearTier, PositionRisk
 from perpspec.numeric import Rounding, fraction_to_step, pow10
 from perpspec.profile import ContractKind, Profile
+from perpspec.traceability import implements
 
 Key = tuple[str, str]
 
@@ -54,6 +55,7 @@ class ExactTier:
     rate: Fraction
     cum: Fraction
 
+    @implements("LIQ-TIER-01")
     def contains(self, notional: Fraction) -> bool:
         """Rule: LIQ-TIER-01. ``lower <= notional < upper`` (``upper=None``: unbounded)."""
         return self.lower <= notional and (self.upper is None or notional < self.upper)
@@ -125,6 +127,7 @@ class LiqInputs:
 # --------------------------------------------------------------------------------------
 
 
+@implements("LIQ-TIER-01")
 def tier_fixed_point(
     solve: Callable[[tuple[ExactTier, ...]], Fraction | None],
     notional_at: Callable[[int, Fraction], Fraction],
@@ -150,11 +153,13 @@ def tier_fixed_point(
     return None
 
 
+@implements("LIQ-RND-01")
 def round_price(exact: Fraction, tick: int, price_decimals: int, mode: Rounding) -> int:
     """Rule: LIQ-RND-01. ``exact`` (quote per base) on the tick, in price units, direction ``mode``."""
     return fraction_to_step(exact * pow10(price_decimals), tick, mode)
 
 
+@implements("LIQ-NONE-01", "LIQ-RND-01")
 def result(
     exact: Fraction | None,
     inp: LiqInputs,
@@ -181,6 +186,7 @@ def result(
     )
 
 
+@implements("LIQ-NONE-01")
 def none(rules: tuple[str, ...], note: str) -> PriceResult:
     """Rule: LIQ-NONE-01. No price exists (the reason in ``note``)."""
     return PriceResult(None, None, None, (*rules, "LIQ-NONE-01"), note)
@@ -197,6 +203,7 @@ def net_side(legs: Sequence[Leg]) -> int:
 # --------------------------------------------------------------------------------------
 
 
+@implements("LIQ-TIER-01")
 def schedule_of(
     margin: Any, money_decimals: int, notional_units: int, size_units: int, leverage: int | None
 ) -> tuple[ExactTier, ...]:
@@ -220,6 +227,7 @@ def schedule_of(
     return (ExactTier(Fraction(0), None, Fraction(mm, notional_units), Fraction(0)),)
 
 
+@implements("LIQ-GEN-01")
 def inputs_for(account: Any, symbol: str, slot: str, marks: Mapping[str, int], profile: Profile) -> LiqInputs:
     """Rule: LIQ-GEN-01. The exact inputs of the position ``(symbol, slot)`` of ``account``.
 
@@ -305,6 +313,7 @@ def _variant(profile: Profile) -> Any:
     return v
 
 
+@implements("LIQ-RND-01")
 def _on_grid(inp: LiqInputs, variant: Any) -> LiqInputs:
     """Rule: LIQ-RND-01. Round on the variant's ``price_step`` where it names one, else the tick."""
     step = getattr(variant, "price_step", None)
@@ -322,6 +331,7 @@ def liquidation_price(
     return variant.liquidation(_on_grid(inputs_for(account, symbol, slot, marks, profile), variant))
 
 
+@implements("LIQ-BP-01")
 def bankruptcy_price(
     account: Any, symbol: str, slot: str, marks: Mapping[str, int], profile: Profile
 ) -> PriceResult:

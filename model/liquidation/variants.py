@@ -51,11 +51,13 @@ from perpspec.numeric import Rounding, pow10, rescale
 from perpspec.profile import ContractKind
 from perpspec.quantities import Price, Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import rate_to_fraction
 
 _FLAT = (ExactTier(Fraction(0), None, Fraction(0), Fraction(0)),)
 
 
+@implements("LIQ-TIER-01")
 def tier_at(tiers: tuple[ExactTier, ...], notional: Fraction) -> tuple[int, ExactTier]:
     """Rule: LIQ-TIER-01. The tier whose ``[lower, upper)`` holds ``notional`` (the last if none)."""
     for i, t in enumerate(tiers):
@@ -69,6 +71,7 @@ def tier_at(tiers: tuple[ExactTier, ...], notional: Fraction) -> tuple[int, Exac
 # --------------------------------------------------------------------------------------
 
 
+@implements("LIQ-GEN-01")
 def linear_lp(
     inp: LiqInputs, extra_rate: Fraction = Fraction(0), *, zero_mm: bool = False
 ) -> tuple[Fraction | None, int | None, str]:
@@ -104,6 +107,7 @@ def linear_lp(
     return found[1], found[0][0], ""
 
 
+@implements("LIQ-GEN-01")
 def inverse_lp(
     inp: LiqInputs, extra_rate: Fraction = Fraction(0), *, zero_mm: bool = False
 ) -> tuple[Fraction | None, int | None, str]:
@@ -443,6 +447,7 @@ class DydxBankruptcy(Roundings):
     def bankruptcy(self, inp: LiqInputs) -> PriceResult:
         return self.generic_bankruptcy(inp)
 
+    @implements("LIQ-DYDX-01")
     def bankruptcy_account(
         self, account: Any, symbol: str, slot: str, marks: Mapping[str, int], profile: Any, inp: LiqInputs
     ) -> PriceResult:

@@ -27,6 +27,7 @@ from perpspec.numeric import Rounding, div_round, pow10
 from perpspec.profile import ContractKind, MarketSpec, Scales
 from perpspec.quantities import Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 
 
 class Trigger(enum.Enum):
@@ -63,6 +64,7 @@ class AccountingBase:
         """True if the inverse cost is rounded per size unit before multiplying (BitMEX)."""
         return False
 
+    @implements("PNL-INV-01", "PNL-AVG-02")
     def inverse_cost(self, qty: int, price: int, market: MarketSpec, scales: Scales) -> int:
         """Rules: PNL-INV-01, PNL-AVG-02. Signed coin cost of ``qty`` size units at ``price``.
 

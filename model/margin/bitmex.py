@@ -10,6 +10,7 @@ from perpspec.margin import PositionRisk
 from perpspec.numeric import Rounding, Term, div_ceil, div_round, ite, max_
 from perpspec.quantities import Money, Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 
@@ -42,23 +43,28 @@ class BitmexRiskSteps:
             out.append(("base_im", "the base initial rate must be at least the base maintenance rate"))
         return out
 
+    @implements("MRG-BMX-01")
     def steps(self, value: Term) -> Term:
         """Rule: MRG-BMX-01. Risk-limit steps above the base limit (a value equal to a limit
         stays in it: the limit is the largest value it allows)."""
         return ite(value > self.base_risk_limit, div_ceil(value - self.base_risk_limit, self.step), 0)
 
+    @implements("MRG-BMX-01")
     def mm_rate(self, value: Term) -> Term:
         """Rule: MRG-BMX-01. :math:`mm_0 + steps \\cdot mm_0` (1e-8)."""
         return self.base_mm + self.steps(value) * self.base_mm
 
+    @implements("MRG-BMX-01")
     def im_rate(self, value: Term) -> Term:
         """Rule: MRG-BMX-01. :math:`im_0 + steps \\cdot mm_0` (1e-8)."""
         return self.base_im + self.steps(value) * self.base_mm
 
+    @implements("MRG-BMX-02")
     def maintenance(self, pos: PositionRisk) -> Term:
         """Rule: MRG-BMX-02. :math:`MM = \\lceil V \\cdot mm(V) / 10^8 \\rceil`."""
         return div_round(pos.notional * self.mm_rate(pos.notional), RATE_ONE, self.rounding)
 
+    @implements("MRG-BMX-02")
     def initial(self, pos: PositionRisk) -> Term:
         """Rule: MRG-BMX-02. :math:`IM = \\lceil V \\cdot im(V) \\rceil`,
         at least :math:`\\lceil V/L \\rceil`."""

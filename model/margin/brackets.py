@@ -20,6 +20,7 @@ from perpspec.margin.piecewise import (
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money, Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE, format_fraction
 
 
@@ -34,6 +35,7 @@ class Bracket:
     cum: Money | None = None
 
 
+@implements("MRG-BRK-02")
 def next_cum(floor: Term, mmr_prev: Term, mmr: Term, cum_prev: Term) -> Term:
     """Rule: MRG-BRK-02. One step of the recurrence, scaled by ``RATE_ONE``:
     :math:`cum_n \\cdot 10^8 = floor_n (mmr_n - mmr_{n-1}) + cum_{n-1} \\cdot 10^8`.
@@ -63,6 +65,7 @@ class BinanceBrackets:
     def _rates(self) -> tuple[int, ...]:
         return column(self.brackets, "mmr")
 
+    @implements("MRG-BRK-02")
     def cums_scaled(self) -> tuple[int, ...]:
         """Rule: MRG-BRK-02. The maintenance amounts ``cum_k`` times 1e8 (money units)."""
         return deductions(self._floors(), self._rates())
@@ -106,6 +109,7 @@ class BinanceBrackets:
         """The schedule as exact pieces :math:`N \\cdot mmr_k - cum_k`."""
         return linear_tiers(self._floors(), self._rates(), RATE_ONE)
 
+    @implements("MRG-BRK-01")
     def maintenance(self, pos: PositionRisk) -> Term:
         """Rule: MRG-BRK-01.
         :math:`MM = \\lceil (N \\cdot mmr_k \\cdot 10^8 - cum_k \\cdot 10^8) / 10^8 \\rceil`."""
@@ -117,6 +121,7 @@ class BinanceBrackets:
         """The max leverage of the bracket holding ``notional``."""
         return select(notional, self._floors(), column(self.brackets, "max_leverage"))
 
+    @implements("MRG-BRK-03")
     def initial(self, pos: PositionRisk) -> Term:
         """Rule: MRG-BRK-03. :math:`IM = \\lceil N / \\min(L, maxLev_k) \\rceil`; without a
         leverage setting the bracket's max leverage is used."""

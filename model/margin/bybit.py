@@ -12,6 +12,7 @@ from perpspec.margin.piecewise import check_floors, deductions, linear_tiers, pr
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money, Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 
@@ -68,12 +69,14 @@ class BybitProgressive:
         """The schedule as exact pieces :math:`PV \\cdot mmr_k - deduction_k`."""
         return linear_tiers(self._floors(), self._rates(), RATE_ONE)
 
+    @implements("MRG-BYB-01")
     def maintenance(self, pos: PositionRisk) -> Term:
         """Rule: MRG-BYB-01. :math:`MM = \\lceil (PV \\cdot mmr_k - deduction_k) \\rceil`."""
         return div_round(
             progressive_scaled(pos.notional, self._floors(), self._rates()), RATE_ONE, self.rounding
         )
 
+    @implements("MRG-BYB-02")
     def initial(self, pos: PositionRisk) -> Term:
         """Rule: MRG-BYB-02. :math:`IM = \\lceil PV / \\min(L, maxLev_k) \\rceil`; a tier without a
         cap uses the user's leverage as is; with neither, 1x (IM = PV)."""

@@ -10,6 +10,7 @@ from perpspec.margin import PositionRisk
 from perpspec.numeric import Rounding, Term, div_round
 from perpspec.quantities import Rate, Size
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 
@@ -57,12 +58,14 @@ class DeribitSizeLinear:
         """The maintenance rate times ``per_size`` (1e-8 units): :math:`mm_0 u + S k_{mm}`."""
         return self.base_mm * self.per_size + size * self.mm_per_size
 
+    @implements("MRG-DRB-01")
     def initial(self, pos: PositionRisk) -> Term:
         """Rule: MRG-DRB-01. :math:`IM = \\lceil N (im_0 u + S k_{im}) / (u \\cdot 10^8) \\rceil`."""
         return div_round(
             pos.notional * self.im_rate_scaled(pos.size), self.per_size * RATE_ONE, self.rounding
         )
 
+    @implements("MRG-DRB-01")
     def maintenance(self, pos: PositionRisk) -> Term:
         """Rule: MRG-DRB-01. :math:`MM = \\lceil N (mm_0 u + S k_{mm}) / (u \\cdot 10^8) \\rceil`."""
         return div_round(

@@ -20,6 +20,7 @@ from perpspec.margin import PositionRisk
 from perpspec.numeric import div_floor, div_trunc, isqrt_floor
 from perpspec.quantities import Money
 from perpspec.registry import variant
+from perpspec.traceability import implements
 
 MARGIN_PRECISION = 10_000
 SPOT_WEIGHT_PRECISION = 10_000
@@ -41,6 +42,7 @@ class Requirement(enum.Enum):
     MAINTENANCE = "maintenance"
 
 
+@implements("MRG-DRF-01")
 def size_premium_ratio(size: int, imf_factor: int, ratio: int, bounded: bool = True) -> int:
     """Rule: MRG-DRF-01. :math:`r' = (r - \\lfloor r/5 \\rfloor) + \\lfloor \\lfloor\\sqrt{10 s + 1}\\rfloor
     \\cdot imf / 10^7 \\rfloor`; bounded: :math:`\\max(r, r')`. ``size`` in 1e-9 base; ``imf_factor``
@@ -53,6 +55,7 @@ def size_premium_ratio(size: int, imf_factor: int, ratio: int, bounded: bool = T
     return max(ratio, premium) if bounded else premium
 
 
+@implements("MRG-DRF-02")
 def high_leverage_initial_ratio(pre_size_adj: int, size_adj: int, default: int) -> int:
     """Rule: MRG-DRF-02. High-leverage-mode initial ratio from the normal initial ratio
     ``pre_size_adj``, its unbounded size premium ``size_adj`` and the HLM default ratio.
@@ -75,6 +78,7 @@ def high_leverage_initial_ratio(pre_size_adj: int, size_adj: int, default: int) 
     return size_adj
 
 
+@implements("MRG-DRF-04")
 def size_discount_asset_weight(size: int, imf_factor: int, weight: int) -> int:
     """Rule: MRG-DRF-04. :math:`\\min(w, \\lfloor 1.1 \\cdot 10^6 \\cdot 10^4 / (10^6 + \\lfloor
     \\lfloor\\sqrt{10 s + 1}\\rfloor \\cdot imf / 10^5 \\rfloor) \\rfloor)`; ``size`` in 1e-9."""
@@ -140,6 +144,7 @@ class DriftSizePremium:
     def high_leverage_enabled(self) -> bool:
         return self.high_leverage_margin_ratio_initial > 0 and self.high_leverage_margin_ratio_maintenance > 0
 
+    @implements("MRG-DRF-01", "MRG-DRF-02")
     def margin_ratio(self, size: int, kind: Requirement, high_leverage: bool = False) -> int:
         """Rules: MRG-DRF-01, MRG-DRF-02. The margin ratio (1e-4) of a position of ``size``
         (1e-9 base, absolute).
@@ -161,6 +166,7 @@ class DriftSizePremium:
         ]
         return max(default, size_premium_ratio(size, self.imf_factor, default))
 
+    @implements("MRG-DRF-03")
     def requirement(
         self, pos: PositionRisk, kind: Requirement, high_leverage: bool = False, custom_ratio: int = 0
     ) -> int:
@@ -168,14 +174,17 @@ class DriftSizePremium:
         ratio = max(custom_ratio, self.margin_ratio(int(pos.size), kind, high_leverage))
         return int(div_floor(pos.notional * ratio, MARGIN_PRECISION))
 
+    @implements("MRG-DRF-03")
     def maintenance(self, pos: PositionRisk) -> int:
         """Rule: MRG-DRF-03 (maintenance type, normal mode)."""
         return self.requirement(pos, Requirement.MAINTENANCE)
 
+    @implements("MRG-DRF-03")
     def initial(self, pos: PositionRisk) -> int:
         """Rule: MRG-DRF-03 (initial type, normal mode)."""
         return self.requirement(pos, Requirement.INITIAL)
 
+    @implements("MRG-DRF-04")
     def unrealized_asset_weight(self, upnl: int, kind: Requirement, net_user_pnl: int = 0) -> int:
         """Rule: MRG-DRF-04. Weight (1e-4) on a position's unrealized PnL (quote units).
 
@@ -197,6 +206,7 @@ class DriftSizePremium:
             upnl * AMM_TO_QUOTE_PRECISION_RATIO, self.unrealized_pnl_imf_factor, weight
         )
 
+    @implements("MRG-DRF-04", "MRG-DRF-05")
     def weighted_unrealized_pnl(
         self, upnl: int, kind: Requirement, net_user_pnl: int = 0, quote_price: int = PRICE_PRECISION
     ) -> int:

@@ -13,11 +13,13 @@ from perpspec.margin import PositionRisk
 from perpspec.numeric import Term, div_ceil, div_floor, div_trunc, ite, max_
 from perpspec.quantities import Money
 from perpspec.registry import variant
+from perpspec.traceability import implements
 
 #: One million: fractions are in parts per million.
 PPM = 1_000_000
 
 
+@implements("MRG-DYDX-04")
 def base_to_quote_quantums(
     base_quantums: Term, price_value: int, price_exponent: int, atomic_resolution: int
 ) -> Term:
@@ -69,6 +71,7 @@ class DydxLiquidityTier:
         """The tier's maintenance margin fraction: :math:`\\lfloor IMF \\cdot MF / 10^6 \\rfloor`."""
         return int(div_trunc(self.initial_margin_ppm * self.maintenance_fraction_ppm, PPM))
 
+    @implements("MRG-DYDX-01")
     def adjusted_imf_ppm(self, oi_notional: Term) -> Term:
         """Rule: MRG-DYDX-01. Base IMF if the upper cap is 0 or OI <= lower cap; 1e6 if
         OI >= upper cap; else :math:`IMF_0 + \\lfloor (10^6 - IMF_0)(OI - lo)/(hi - lo) \\rfloor`."""
@@ -79,11 +82,13 @@ class DydxLiquidityTier:
         scaled = base + div_floor((PPM - base) * (oi_notional - lo), span)
         return ite(oi_notional <= lo, base, ite(oi_notional >= hi, PPM, scaled))
 
+    @implements("MRG-DYDX-02")
     def initial(self, pos: PositionRisk) -> Term:
         """Rule: MRG-DYDX-02. :math:`\\lceil N \\cdot \\max(OIMF, custom) / 10^6 \\rceil`."""
         imf = max_(self.adjusted_imf_ppm(pos.oi_notional), self.custom_imf_ppm)
         return div_ceil(pos.notional * imf, PPM)
 
+    @implements("MRG-DYDX-03")
     def maintenance(self, pos: PositionRisk) -> Term:
         """Rule: MRG-DYDX-03. :math:`\\lceil \\lceil N \\cdot IMF_0 / 10^6 \\rceil \\cdot MF / 10^6 \\rceil`
         (not OI-scaled)."""

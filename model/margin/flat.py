@@ -10,6 +10,7 @@ from perpspec.margin import PositionRisk
 from perpspec.numeric import Rounding, Term, div_round, ite
 from perpspec.quantities import Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 
@@ -32,9 +33,11 @@ class FlatMargin:
             out.append(("imr", "the initial rate must be at least the maintenance rate"))
         return out
 
+    @implements("MRG-FLAT-01")
     def maintenance(self, pos: PositionRisk) -> Term:
         return div_round(pos.notional * self.mmr, RATE_ONE, self.rounding)
 
+    @implements("MRG-FLAT-01")
     def initial(self, pos: PositionRisk) -> Term:
         by_rate = div_round(pos.notional * self.imr, RATE_ONE, self.rounding)
         if pos.leverage is None:

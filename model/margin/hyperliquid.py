@@ -13,6 +13,7 @@ from perpspec.margin.piecewise import check_floors, deductions, linear_tiers, pr
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money
 from perpspec.registry import variant
+from perpspec.traceability import implements
 
 
 @attrs.frozen
@@ -64,6 +65,7 @@ class HyperliquidTiers:
         """The deductions :math:`d_k` times :math:`D` (money units)."""
         return deductions(self._floors(), self._rates())
 
+    @implements("MRG-HL-01")
     def maintenance(self, pos: PositionRisk) -> Term:
         """Rule: MRG-HL-01. :math:`MM = \\lceil (N \\cdot D/(2L_k) - d_k D) / D \\rceil`."""
         return div_round(
@@ -74,6 +76,7 @@ class HyperliquidTiers:
         """The max leverage of the tier holding ``notional``."""
         return select(notional, self._floors(), [t.max_leverage for t in self.tiers])
 
+    @implements("MRG-HL-02")
     def initial(self, pos: PositionRisk) -> Term:
         """Rule: MRG-HL-02. :math:`IM = \\lceil N / \\min(L, L_k) \\rceil` (the tier's max leverage
         without a setting)."""

@@ -16,6 +16,7 @@ from perpspec.margin.piecewise import check_floors, select
 from perpspec.numeric import Cond, Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Rate, Size
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 
@@ -61,14 +62,17 @@ class OkxTiers:
             out.append(("liquidation_fee", "a fee rate cannot be negative"))
         return out
 
+    @implements("MRG-OKX-01")
     def mmr(self, size: Term) -> Term:
         """Rule: MRG-OKX-01. The rate of the tier holding ``size`` (1e-8)."""
         return select(size, self._floors(), [t.mmr for t in self.tiers])
 
+    @implements("MRG-OKX-01")
     def maintenance(self, pos: PositionRisk) -> Term:
         """Rule: MRG-OKX-01. :math:`MM = \\lceil N \\cdot mmr_k / 10^8 \\rceil`."""
         return div_round(pos.notional * self.mmr(pos.size), RATE_ONE, self.rounding)
 
+    @implements("MRG-OKX-01")
     def initial(self, pos: PositionRisk) -> Term:
         """Rule: MRG-OKX-01. :math:`IM = \\lceil N / \\min(L, maxLev_k) \\rceil`."""
         cap = select(pos.size, self._floors(), [t.max_leverage for t in self.tiers])
@@ -76,20 +80,24 @@ class OkxTiers:
             return div_round(pos.notional, cap, self.rounding)
         return div_round(pos.notional, ite(pos.leverage > 0, min_(pos.leverage, cap), cap), self.rounding)
 
+    @implements("MRG-OKX-02")
     def liquidation_requirement(self, pos: PositionRisk) -> Term:
         """Rule: MRG-OKX-02. :math:`\\lceil N (mmr_k + fee) / 10^8 \\rceil`: the equity below which
         (inclusive) the position is liquidated."""
         return div_round(pos.notional * (self.mmr(pos.size) + self.liquidation_fee), RATE_ONE, self.rounding)
 
+    @implements("MRG-OKX-02")
     def liquidatable(self, equity: Term, pos: PositionRisk) -> Cond:
         """Rule: MRG-OKX-02. :math:`equity \\cdot 10^8 \\le N (mmr_k + fee)` exactly (margin ratio
         :math:`equity / (N (mmr + fee)) \\le 100\\%`), compared by cross-multiplication."""
         return equity * RATE_ONE <= pos.notional * (self.mmr(pos.size) + self.liquidation_fee)
 
+    @implements("MRG-OKX-02")
     def margin_ratio(self, equity: int, pos: PositionRisk) -> Fraction:
         """Rule: MRG-OKX-02. The 2020 guide's margin ratio :math:`equity / N` (exact, display)."""
         return Fraction(equity, int(pos.notional))
 
+    @implements("MRG-OKX-02")
     def threshold(self, pos: PositionRisk) -> Fraction:
         """Rule: MRG-OKX-02. :math:`mmr_k + fee` as an exact fraction (the 2020 guide's threshold)."""
         return Fraction(int(self.mmr(pos.size)) + self.liquidation_fee, RATE_ONE)

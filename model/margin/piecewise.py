@@ -23,6 +23,7 @@ from typing import Any
 
 from perpspec.margin import LinearTier
 from perpspec.numeric import Term, ite
+from perpspec.traceability import implements
 
 # (id(a), id(b)) -> (a, b, deductions or None, all-int verdict); the entry holds a and b,
 # so their ids cannot be reused while it lives (tuples are immutable: the data cannot go stale)
@@ -100,6 +101,7 @@ def select_chain(x: Term, floors: Sequence[int], values: Sequence[Term]) -> Term
     return out
 
 
+@implements("MRG-BRK-02")
 def deductions(floors: Sequence[int], rates: Sequence[int]) -> tuple[int, ...]:
     """Rule MRG-BRK-02: ``d_0 = 0``, ``d_k = d_{k-1} + floor_k * (rate_k - rate_{k-1})``.
 
@@ -120,6 +122,7 @@ def _deductions(floors: Sequence[int], rates: Sequence[int]) -> tuple[int, ...]:
     return tuple(out)
 
 
+@implements("MRG-BRK-01")
 def progressive_scaled(x: Term, floors: Sequence[int], rates: Sequence[int]) -> Term:
     """``x * rate_k - d_k`` for the tier holding ``x`` (times the rates' denominator).
 

@@ -17,12 +17,14 @@ from typing import Any
 
 import orjson
 from perpspec.state import Exchange
+from perpspec.traceability import implements
 
 
 def _i(x: int | None) -> str | None:
     return None if x is None else str(x)
 
 
+@implements("EVT-DIG-01")
 def canonical(ex: Exchange) -> dict[str, Any]:
     """Rule: EVT-DIG-01. The canonical JSON-ready structure of an exchange state."""
     accounts: dict[str, Any] = {}
@@ -77,11 +79,13 @@ def canonical(ex: Exchange) -> dict[str, Any]:
     }
 
 
+@implements("EVT-DIG-01")
 def canonical_bytes(ex: Exchange) -> bytes:
     """Rule: EVT-DIG-01. The canonical encoding as bytes (sorted keys, compact)."""
     return orjson.dumps(canonical(ex), option=orjson.OPT_SORT_KEYS)
 
 
+@implements("EVT-DIG-01", "INV-06")
 def digest(ex: Exchange) -> str:
     """Rules: EVT-DIG-01, INV-06. Hex sha256 of :func:`canonical_bytes` (same state, same digest)."""
     return hashlib.sha256(canonical_bytes(ex)).hexdigest()

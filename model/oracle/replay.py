@@ -42,6 +42,7 @@ from perpspec.oracle.digest import digest
 from perpspec.profile import Profile
 from perpspec.profiles import load_profile
 from perpspec.state import Exchange, initial_exchange
+from perpspec.traceability import implements
 from perpspec.units import RATE_DECIMALS, format_fraction, format_units, parse_units
 from rich.console import Console
 
@@ -170,6 +171,7 @@ def _is_header(raw: bytes) -> bool:
     return b'"scenario"' in raw
 
 
+@implements("ORC-RPL-02")
 def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expect:
     """Rule: ORC-RPL-02. Decode an ``expect`` record strictly (file, line, field on error)."""
     try:
@@ -253,6 +255,7 @@ def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expec
     return Expect(lineno, t, reject, balances, positions, funding, rate, fills)
 
 
+@implements("ORC-RPL-01")
 def iter_log(path: Path, profile: Profile, progress: Any = None) -> Iterator[tuple[int, Event | Expect]]:
     """Rule: ORC-RPL-01. The log's events and expect records in order, with their line numbers.
 
@@ -301,6 +304,7 @@ def _fmt(v: int | None, decimals: int) -> str:
     return "null" if v is None else format_units(v, decimals)
 
 
+@implements("ORC-RPL-03")
 def check(exp: Expect, event_line: int, event: Event, ex: Exchange, outs: list[Any]) -> Divergence | None:
     """Rule: ORC-RPL-03. Compare one expect record with the model after ``event``.
 
@@ -426,6 +430,7 @@ def _touched(event: Event, outs: list[Any]) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- the replay
 
 
+@implements("ORC-RPL-01", "ORC-RPL-04")
 def replay_log(
     path: Path,
     profile: Profile,

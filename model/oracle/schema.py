@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from perpspec.events import EVENT_FIELDS, ONE_OF, VERSION
+from perpspec.traceability import implements
 
 SCHEMA_PATH = Path(__file__).with_name("events.schema.json")
 
@@ -51,6 +52,7 @@ def _field_schema(typ: str) -> dict[str, Any]:
     return {"type": "string", "pattern": pattern, "description": f"{unit} as an exact decimal string"}
 
 
+@implements("EVT-FMT-01")
 def event_schema() -> dict[str, Any]:
     """Rule: EVT-FMT-01. The JSON Schema (draft 2020-12) of one event line."""
     variants = []

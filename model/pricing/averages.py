@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import attrs
 from perpspec.numeric import Rounding, Term, div_floor, div_round
+from perpspec.traceability import implements
 
 #: Extra fixed-point precision of the EMA state (10^8, even so half price units are exact).
 EMA_SCALE = 10**8
@@ -43,12 +44,14 @@ class MovingAverage:
     samples: tuple[int, ...] = ()
 
 
+@implements("PRC-EMA-01")
 def ma_update(state: MovingAverage, sample: int) -> MovingAverage:
     """Rule: PRC-EMA-01. Append ``sample`` and keep the last ``window`` samples."""
     kept = (*state.samples, sample)[-state.window :]
     return attrs.evolve(state, samples=kept)
 
 
+@implements("PRC-EMA-01")
 def ma_value(state: MovingAverage, rounding: Rounding) -> Term | None:
     """Rule: PRC-EMA-01. ``sum(samples) / (count * scale)`` rounded; ``None`` without samples."""
     if not state.samples:
@@ -70,6 +73,7 @@ class Ema:
         return self.last_time is None
 
 
+@implements("PRC-EMA-01")
 def ema_step(value: Term, weight: Term, x: Term, dt: Term, tau: Term) -> tuple[Term, Term]:
     """Rule: PRC-EMA-01. One EMA step on scaled ints (runs on ints and Z3 terms):
     ``w' = floor(w*tau/(tau+dt)) + dt*S``, ``v' = v + half_even((x-v)*dt*S / w')``.
@@ -79,6 +83,7 @@ def ema_step(value: Term, weight: Term, x: Term, dt: Term, tau: Term) -> tuple[T
     return new_value, new_weight
 
 
+@implements("PRC-EMA-01")
 def ema_update(state: Ema, now: int, numerator: int, denominator: int = 1) -> Ema:
     """Rule: PRC-EMA-01. Feed the sample ``numerator/denominator`` price units at time ``now``.
 
@@ -96,6 +101,7 @@ def ema_update(state: Ema, now: int, numerator: int, denominator: int = 1) -> Em
     return attrs.evolve(state, value=value, weight=weight, last_time=now)
 
 
+@implements("PRC-EMA-01")
 def ema_value(state: Ema, rounding: Rounding = Rounding.HALF_EVEN) -> Term | None:
     """Rule: PRC-EMA-01. The EMA in price units, rounded; ``None`` before the first sample."""
     if state.last_time is None:

@@ -28,6 +28,7 @@ from perpspec.funding import premium_index as funding_premium_index
 from perpspec.numeric import Rounding, Term, div_round, round_fraction
 from perpspec.profile import ContractKind
 from perpspec.quantities import Price, Size
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 
@@ -100,6 +101,7 @@ def best_first(levels: Sequence[BookLevel], side: Side) -> list[BookLevel]:
     return sorted(levels, key=lambda lv: lv.price, reverse=side is Side.BID)
 
 
+@implements("PRC-IMP-01")
 def impact_price_exact(
     levels: Sequence[BookLevel],
     side: Side,
@@ -138,6 +140,7 @@ def impact_price_exact(
 IMPACT_ROUNDING = {Side.BID: Rounding.FLOOR, Side.ASK: Rounding.CEIL}
 
 
+@implements("PRC-IMP-01")
 def impact_price(
     levels: Sequence[BookLevel],
     side: Side,
@@ -162,6 +165,7 @@ class ImpactPrices:
     ask: Price | None
 
 
+@implements("PRC-IMP-01")
 def impact_prices(
     bids: Sequence[BookLevel],
     asks: Sequence[BookLevel],
@@ -176,6 +180,7 @@ def impact_prices(
     )
 
 
+@implements("PRC-IMP-02")
 def impact_notional(margin: Term, imr: Term, rounding: Rounding = Rounding.FLOOR) -> Term:
     """Rule: PRC-IMP-02. :math:`IMN = margin / IMR` in money units, ``imr`` a Rate.
 
@@ -185,11 +190,13 @@ def impact_notional(margin: Term, imr: Term, rounding: Rounding = Rounding.FLOOR
     return div_round(margin * RATE_ONE, imr, rounding)
 
 
+@implements("PRC-IMP-02")
 def impact_notional_at_leverage(margin: Term, max_leverage: Term) -> Term:
     """Rule: PRC-IMP-02. With IMR = 1/max_leverage exactly: :math:`IMN = margin \\cdot L`."""
     return margin * max_leverage
 
 
+@implements("PRC-PRM-01")
 def premium_index(
     impact_bid: Term, impact_ask: Term, index: Term, rounding: Rounding = Rounding.TRUNC
 ) -> Term:

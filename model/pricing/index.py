@@ -27,6 +27,7 @@ import attrs
 from perpspec.numeric import Cond, Rounding, Term, abs_, div_round
 from perpspec.quantities import Price, Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 
@@ -76,17 +77,20 @@ class NoIndex:
     stale: tuple[int, ...] = ()
 
 
+@implements("PRC-IDX-03")
 def is_stale(updated_at: Term, now: Term, stale_after_s: Term) -> Cond:
     """Rule: PRC-IDX-03. A feed is stale when ``now - updated_at > stale_after_s``."""
     return now - updated_at > stale_after_s
 
 
+@implements("PRC-IDX-02")
 def deviates(price: Term, median_twice: Term, outlier: Term) -> Cond:
     """Rule: PRC-IDX-02. ``|p - M| > outlier * M`` with ``M = median_twice / 2`` and
     ``outlier`` a Rate, compared exactly: ``|2p - 2M| * RATE_ONE > outlier * 2M``."""
     return abs_(2 * price - median_twice) * RATE_ONE > outlier * median_twice
 
 
+@implements("PRC-IDX-01")
 def weighted_mean(prices: Sequence[Term], weights: Sequence[Term], rounding: Rounding) -> Term:
     """Rule: PRC-IDX-01. :math:`\\sum w_i p_i / \\sum w_i`, rounded with ``rounding``.
 
@@ -144,6 +148,7 @@ class WeightedMedianGuard:
         return compute_index(sources, now, self, ticks_per_second)
 
 
+@implements("PRC-IDX-01", "PRC-IDX-02", "PRC-IDX-03")
 def compute_index(
     sources: Sequence[IndexSource], now: int, params: WeightedMedianGuard, ticks_per_second: int = 1
 ) -> IndexPrice | NoIndex:

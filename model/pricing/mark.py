@@ -25,6 +25,7 @@ from perpspec.numeric import Rounding, Term, div_round, max_, min_
 from perpspec.pricing.averages import Ema, MovingAverage, ema_update, ema_value, ma_update, ma_value
 from perpspec.quantities import Price, Rate
 from perpspec.registry import variant
+from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
 #: 8 hours, the default funding interval.
@@ -76,12 +77,14 @@ class MarkModel(Protocol):
 # ----------------------------------------------------------------------------- formulas
 
 
+@implements("PRC-MRK-01", "PRC-MRK-03")
 def median3(a: Term, b: Term, c: Term) -> Term:
     """Rules: PRC-MRK-01, PRC-MRK-03. The median of three values:
     :math:`\\max(\\min(a,b), \\min(\\max(a,b), c))`."""
     return max_(min_(a, b), min_(max_(a, b), c))
 
 
+@implements("PRC-MRK-01", "PRC-MRK-02")
 def funding_basis_price(
     index: Term, funding_rate: Term, seconds_to_funding: Term, interval_s: Term, rounding: Rounding
 ) -> Term:
@@ -95,11 +98,13 @@ def funding_basis_price(
     return index + div_round(index * funding_rate * seconds_to_funding, RATE_ONE * interval_s, rounding)
 
 
+@implements("PRC-MRK-01")
 def basis_sample(best_bid: Term, best_ask: Term, index: Term) -> Term:
     """Rule: PRC-MRK-01. Twice the basis, exact: ``2 * ((bid1 + ask1)/2 - index)``."""
     return best_bid + best_ask - 2 * index
 
 
+@implements("PRC-MRK-03")
 def weighted_median(points: Sequence[tuple[int, int]]) -> int | None:
     """Rule: PRC-MRK-03. Lower weighted median of ``(price, weight)`` points: the smallest
     price ``p`` with ``2 * (weight of prices <= p) >= total weight``. Points with weight 0
@@ -175,6 +180,7 @@ class BinanceMedian3:
         ma = state.basis or MovingAverage(window=self.basis_points, scale=2)
         return attrs.evolve(state, basis=ma_update(ma, basis_sample(b, a, i)))
 
+    @implements("PRC-MRK-01")
     def price1(self, inputs: MarkInputs) -> Price | None:
         """Rule: PRC-MRK-01. Price1 (the BIN-MP-01 term); ``None`` without an index."""
         if inputs.index is None:
@@ -189,6 +195,7 @@ class BinanceMedian3:
             )
         )
 
+    @implements("PRC-MRK-01")
     def price2(self, state: MarkState) -> int | None:
         """Rule: PRC-MRK-01. The basis moving average (add the index for Price2)."""
         if state.basis is None:
@@ -273,6 +280,7 @@ class HyperliquidMedian3:
             prem = ema_update(prem, now, b + a - 2 * o, 2)
         return attrs.evolve(state, premium_ema=prem, mid_ema=mid_ema)
 
+    @implements("PRC-MRK-03")
     def components(self, state: MarkState, inputs: MarkInputs) -> list[int]:
         """Rule: PRC-MRK-03. The available mark components, in the order 1, 2, 3 (then the
         30 s mid EMA when exactly two were available)."""
@@ -315,6 +323,7 @@ class OracleMark(_Stateless):
 
     reading: str = ""
 
+    @implements("PRC-MRK-04")
     def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
         return inputs.index
 
@@ -330,6 +339,7 @@ class LastPriceMark(_Stateless):
 
     reading: str = ""
 
+    @implements("PRC-MRK-04")
     def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
         return inputs.last_price
 
@@ -359,6 +369,7 @@ class IndexBasisMa:
     def observe(self, state: MarkState, now: int, inputs: MarkInputs) -> MarkState:
         return BinanceMedian3(self.basis_points, self.sample_interval_s).observe(state, now, inputs)
 
+    @implements("PRC-MRK-05")
     def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
         if inputs.index is None or state.basis is None:
             return None
