@@ -27,6 +27,8 @@ from typing import Any
 
 from perpspec.traceability import (
     ID,
+    SOURCE_ID,
+    SOURCES_FILE,
     Entry,
     Implementation,
     RuleIndex,
@@ -43,6 +45,7 @@ OUT = Path(__file__).resolve().parent / "generated"
 _TOCTREE = re.compile(r"(```\{toctree\}\n)(.*?)(```)", re.S)
 _RULE_HEADING = re.compile(rf"^###\s+({ID}):")
 _RULE_LABEL = re.compile(rf"^\(({ID})\)=\s*$")
+_SOURCE_REF = re.compile(rf"(?<![\w`<-])({SOURCE_ID})\b(?!>)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(([A-Za-z0-9_\-]+)\.md(#[^)]*)?\)")
 
 
@@ -169,8 +172,10 @@ def copy_spec(idx: RuleIndex | None = None) -> list[str]:
         text = _unlink_missing(p.read_text("utf-8"), existing)
         if p.stem == "index":
             text = _rewrite_toctree(text, existing)
-        elif idx is not None:
-            text = _with_trace_blocks(text, idx, described)
+        elif p.name != SOURCES_FILE:
+            text = _SOURCE_REF.sub(lambda m: f"{{ref}}`{m.group(1)} <{m.group(1)}>`", text)
+            if idx is not None:
+                text = _with_trace_blocks(text, idx, described)
         _write(target / p.name, text)
     if "index" not in existing:
         body = "# Specification\n\n```{toctree}\n:maxdepth: 1\n\n" + "\n".join(sorted(existing)) + "\n```\n"

@@ -230,6 +230,45 @@ def cited_ids(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(rid for m in _CODE_CITE.finditer(text) for rid in _ANY_ID.findall(m.group(1))))
 
 
+#: a source ID of spec/sources.md (letters only after ``SRC-``, so it never reads as a rule ID)
+SOURCE_ID = r"SRC-[A-Z]+(?:-[A-Z]+)*"
+_SOURCE_LABEL = re.compile(rf"^\(({SOURCE_ID})\)=\s*$")
+_SOURCE_CITE = re.compile(rf"\b{SOURCE_ID}\b")
+_OUTSIDE = re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:com|io|org|net|xyz|finance|trade|vision)\b")
+SOURCES_FILE = "sources.md"
+
+
+def sources(spec_dir: Path) -> dict[str, int]:
+    """The source IDs ``spec_dir/sources.md`` defines (its MyST labels), with their lines."""
+    path = spec_dir / SOURCES_FILE
+    if not path.is_file():
+        return {}
+    lines = path.read_text("utf-8").splitlines()
+    return {m.group(1): i + 1 for i, line in enumerate(lines) if (m := _SOURCE_LABEL.match(line))}
+
+
+def source_citations(spec_dir: Path) -> list[tuple[str, str, int]]:
+    """``(source ID, file, line)`` for each source a spec page other than sources.md cites."""
+    out = []
+    for path in sorted(spec_dir.glob("*.md")):
+        if path.name == SOURCES_FILE:
+            continue
+        for i, line in enumerate(path.read_text("utf-8").splitlines()):
+            out += [(m.group(0), path.name, i + 1) for m in _SOURCE_CITE.finditer(line)]
+    return out
+
+
+def outside_links(spec_dir: Path) -> list[tuple[str, int, str]]:
+    """``(file, line, text)`` of each URL or web address in spec/ outside sources.md."""
+    out = []
+    for path in sorted(spec_dir.glob("*.md")):
+        if path.name == SOURCES_FILE:
+            continue
+        for i, line in enumerate(path.read_text("utf-8").splitlines()):
+            out += [(path.name, i + 1, m.group(0)) for m in _OUTSIDE.finditer(line)]
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # tests/: @pytest.mark.rule markers, by AST
 # --------------------------------------------------------------------------------------

@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 from perpspec import traceability
-from perpspec.traceability import RuleIndex, build, docstring_mentions, implements, scan_tests
+from perpspec.traceability import (
+    RuleIndex,
+    build,
+    docstring_mentions,
+    implements,
+    outside_links,
+    scan_tests,
+    source_citations,
+    sources,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,6 +81,18 @@ def test_decorated_definitions_name_their_rules_for_readers(idx: RuleIndex) -> N
         text = "\n".join(docs)
         bad += [f"{impl.file}:{impl.line} {impl.name}: {rid}" for rid in impl.rules if rid not in text]
     assert not bad, "@implements IDs no docstring names:\n" + "\n".join(bad)
+
+
+def test_spec_cites_sources_by_id_only() -> None:
+    """spec/sources.md holds every source; the other pages cite them by ID and hold no URL."""
+    defined = sources(ROOT / "spec")
+    cited = source_citations(ROOT / "spec")
+    undefined = [f"spec/{f}:{line} cites {sid}" for sid, f, line in cited if sid not in defined]
+    assert not undefined, "sources spec/sources.md does not define:\n" + "\n".join(undefined)
+    unused = sorted(set(defined) - {sid for sid, _, _ in cited})
+    assert not unused, f"sources no rule cites: {unused}"
+    links = [f"spec/{f}:{line}: {text}" for f, line, text in outside_links(ROOT / "spec")]
+    assert not links, "addresses outside the repository (cite a source ID instead):\n" + "\n".join(links)
 
 
 def test_lookup_joins_code_tests_and_proofs(idx: RuleIndex) -> None:
