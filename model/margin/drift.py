@@ -43,6 +43,15 @@ class Requirement(enum.Enum):
 
 
 @implements("MRG-DRF-01")
+def _default_ratio(kind: Requirement, initial: int, maintenance: int) -> int:
+    """Rule: MRG-DRF-01. The type's default ratio: Initial, Maintenance, or Fill
+    :math:`\\lfloor (im + mm)/2 \\rfloor`."""
+    if kind is Requirement.FILL:
+        return (initial + maintenance) // 2
+    return initial if kind is Requirement.INITIAL else maintenance
+
+
+@implements("MRG-DRF-01")
 def size_premium_ratio(size: int, imf_factor: int, ratio: int, bounded: bool = True) -> int:
     """Rule: MRG-DRF-01. :math:`r' = (r - \\lfloor r/5 \\rfloor) + \\lfloor \\lfloor\\sqrt{10 s + 1}\\rfloor
     \\cdot imf / 10^7 \\rfloor`; bounded: :math:`\\max(r, r')`. ``size`` in 1e-9 base; ``imf_factor``
@@ -57,8 +66,9 @@ def size_premium_ratio(size: int, imf_factor: int, ratio: int, bounded: bool = T
 
 @implements("MRG-DRF-02")
 def high_leverage_initial_ratio(pre_size_adj: int, size_adj: int, default: int) -> int:
-    """Rule: MRG-DRF-02. High-leverage-mode initial ratio from the normal initial ratio
-    ``pre_size_adj``, its unbounded size premium ``size_adj`` and the HLM default ratio.
+    """Rule: MRG-DRF-02. High-leverage-mode Initial (or Fill) ratio from the normal ratio of
+    the same type ``pre_size_adj``, its unbounded size premium ``size_adj`` and the type's HLM
+    default ratio (Drift ``calc_high_leverage_mode_initial_margin_ratio_from_size``).
 
     - ``size_adj < pre``:
       :math:`f = (10^6 - \\lfloor (pre - size\\_adj) 10^6 / \\lfloor pre/5 \\rfloor \\rfloor)^+`,
@@ -150,20 +160,18 @@ class DriftSizePremium:
         (1e-9 base, absolute).
 
         Normal mode: the type's default ratio (Fill = floor of the average), size premium,
-        bounded below by the default. High-leverage mode: Maintenance and Fill as normal on the
-        HLM ratios; Initial interpolates between the HLM default and the normal size-adjusted
-        initial ratio (MRG-DRF-02).
+        bounded below by the default. High-leverage mode: Maintenance as normal on the HLM
+        ratios; Initial and Fill interpolate between the type's HLM default and the normal
+        size-adjusted ratio of the same type (MRG-DRF-02).
         """
         hlm = high_leverage and self.high_leverage_enabled()
         im = self.high_leverage_margin_ratio_initial if hlm else self.margin_ratio_initial
         mm = self.high_leverage_margin_ratio_maintenance if hlm else self.margin_ratio_maintenance
-        if hlm and kind is Requirement.INITIAL:
-            pre = self.margin_ratio_initial
+        default = _default_ratio(kind, im, mm)
+        if hlm and kind is not Requirement.MAINTENANCE:
+            pre = _default_ratio(kind, self.margin_ratio_initial, self.margin_ratio_maintenance)
             size_adj = size_premium_ratio(size, self.imf_factor, pre, bounded=False)
-            return high_leverage_initial_ratio(pre, size_adj, im)
-        default = {Requirement.INITIAL: im, Requirement.MAINTENANCE: mm, Requirement.FILL: (im + mm) // 2}[
-            kind
-        ]
+            return high_leverage_initial_ratio(pre, size_adj, default)
         return max(default, size_premium_ratio(size, self.imf_factor, default))
 
     @implements("MRG-DRF-03")

@@ -63,6 +63,24 @@ def test_fill_ratio_is_floor_of_average() -> None:
     assert m.margin_ratio(BASE, Requirement.FILL, high_leverage=True) == 75
 
 
+@pytest.mark.rule("MRG-DRF-02")
+def test_high_leverage_fill_interpolates_like_initial() -> None:
+    """Drift ``PerpMarket::get_margin_ratio`` (protocol-v2 @ bcaf43e): in HLM, Fill interpolates
+    between the HLM Fill default (100 + 50)/2 = 75 and the normal Fill ratio 750 size-adjusted,
+    as Initial does. Values from the program itself (libdrift_ffi_sys 2.156.3,
+    ``perp_market_get_margin_ratio``): 10 base -> 79, 3,000 -> 196, 300,000 -> 873,
+    1,000,000 -> 1100 (the size premium of 750 above 750)."""
+    m = market()
+    assert [
+        m.margin_ratio(n * BASE, Requirement.FILL, high_leverage=True)
+        for n in (1, 10, 3000, 300_000, 1_000_000)
+    ] == [75, 79, 196, 873, 1100]
+    assert [
+        m.margin_ratio(n * BASE, Requirement.INITIAL, high_leverage=True) for n in (300_000, 1_000_000)
+    ] == [1073, 1300]
+    assert m.margin_ratio(1_000_000 * BASE, Requirement.MAINTENANCE, high_leverage=True) == 540
+
+
 @pytest.mark.rule("MRG-DRF-03")
 def test_requirement_amounts() -> None:
     """Hand-computed: 10 SOL at $100 (N = 1,000 USDC): IM 10% = 100 USDC, MM 5% = 50 USDC;
