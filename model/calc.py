@@ -37,8 +37,7 @@ from perpspec.errors import InputError, Place
 from perpspec.position import Position, accounting_of, entry_price, entry_value_at, notional
 from perpspec.profile import ContractKind, Profile
 from perpspec.profiles import load_profile
-from perpspec.traceability import ID as RULE_ID
-from perpspec.traceability import implements
+from perpspec.traceability import implements, rules_of
 from perpspec.units import format_fraction, format_units, parse_fraction, parse_units
 
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -375,8 +374,7 @@ def _entry_value(
 
 
 def _rules_of(obj: Any) -> list[str]:
-    doc = type(obj).__doc__ or ""
-    return sorted(set(re.findall(RULE_ID, doc)))
+    return sorted(rules_of(type(obj)))
 
 
 def _money(profile: Profile, amount: int) -> str:

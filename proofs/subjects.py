@@ -8,7 +8,6 @@ skipping it.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -18,7 +17,7 @@ from perpspec.margin import LinearTier
 from perpspec.numeric import Rounding
 from perpspec.profile import ContractKind
 from perpspec.proofs.framework import Subject
-from perpspec.traceability import cited_ids
+from perpspec.traceability import rules_of
 
 
 @attrs.frozen
@@ -48,8 +47,8 @@ class MarginSubject:
 
 
 def cited_rules(obj: Any) -> tuple[str, ...]:
-    """The rule IDs a class cites in its docstring (``Rule: ID`` / ``Rules: ID, ID``)."""
-    return cited_ids(inspect.getdoc(type(obj)) or "")
+    """The rule IDs the class of ``obj`` implements (its methods' ``@implements``), sorted."""
+    return tuple(sorted(rules_of(type(obj))))
 
 
 def margin_subject(

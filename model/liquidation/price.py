@@ -331,7 +331,6 @@ def liquidation_price(
     return variant.liquidation(_on_grid(inputs_for(account, symbol, slot, marks, profile), variant))
 
 
-@implements("LIQ-BP-01")
 def bankruptcy_price(
     account: Any, symbol: str, slot: str, marks: Mapping[str, int], profile: Profile
 ) -> PriceResult:
