@@ -142,15 +142,23 @@ def _record(rule_ids: tuple[str, ...], obj: Any) -> Implementation:
     return Implementation(rule_ids, module, qualname, path, _def_line(file, first), kind)
 
 
-def load_all_modules() -> None:
+def load_all_modules() -> list[str]:
     """Import every module of ``perpspec`` and ``perpspec.proofs`` so that every
-    ``@implements`` has run (``perpspec.__main__`` excepted: it runs the CLI)."""
+    ``@implements`` has run (``perpspec.__main__`` excepted: it runs the CLI). Returns the
+    modules skipped because an optional third-party package they import is not installed."""
+    skipped = []
     for top in ("perpspec", "perpspec.proofs"):
         pkg = importlib.import_module(top)
         for info in pkgutil.walk_packages(pkg.__path__, top + "."):
             if info.name.endswith(".__main__"):
                 continue
-            importlib.import_module(info.name)
+            try:
+                importlib.import_module(info.name)
+            except ModuleNotFoundError as exc:
+                if (exc.name or "perpspec").split(".")[0] == "perpspec":
+                    raise
+                skipped.append(info.name)
+    return skipped
 
 
 def implementations() -> list[Implementation]:
