@@ -609,4 +609,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as a script this file is ``__main__``, a second copy of the module: the decorators
+    # of the package register in ``perpspec.traceability``, so run that module's ``main``.
+    from perpspec.traceability import main as _main
+
+    raise SystemExit(_main())

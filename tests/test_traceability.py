@@ -8,6 +8,7 @@ module docstring of :mod:`perpspec.traceability`.
 from __future__ import annotations
 
 import inspect
+import subprocess
 import sys
 from pathlib import Path
 
@@ -162,3 +163,15 @@ def test_every_module_imports() -> None:
     traceability.load_all_modules()  # raises on any failure but a missing optional package
     modules = {i.module for i in traceability.implementations()}
     assert {"perpspec.numeric", "perpspec.margin.brackets", "perpspec.funding"} <= modules
+
+
+def test_command_line_lookup() -> None:
+    """``python -m perpspec.traceability ID`` prints the lookup; an unknown ID exits 2."""
+    cmd = [sys.executable, "-m", "perpspec.traceability", "--root", str(ROOT)]
+    ok = subprocess.run([*cmd, "RND-DIV-02"], capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "perpspec.numeric.div_ceil  model/numeric.py:" in ok.stdout
+    assert "PRF-RND-02 [" in ok.stdout
+    bad = subprocess.run([*cmd, "MRG-XXX-99"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert "MRG-XXX-99" in bad.stderr
