@@ -11,7 +11,6 @@ Rules: ACC-SNAP-01, ACC-CRS-01, ACC-ISO-01, ACC-HDG-01, ACC-WDR-01, ACC-LIQ-01.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -33,132 +32,15 @@ from perpspec.account import (
     requirement,
     slot_errors,
 )
+from perpspec.decoding import JsonNumber, describe, read_json_document
 from perpspec.errors import InputError, Place
 from perpspec.position import Position, accounting_of, entry_price, entry_value_at, notional
 from perpspec.profile import ContractKind, Profile
 from perpspec.profiles import load_profile
 from perpspec.traceability import implements, rules_of
-from perpspec.units import format_fraction, format_units, parse_fraction, parse_units
-
-_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+from perpspec.units import MAX_DIGITS, format_fraction, format_units, parse_fraction, parse_units
 
 WHATS = ("margin", "liquidation-price", "bankruptcy-price")
-
-
-# --------------------------------------------------------------------------------------
-# JSON with key lines
-# --------------------------------------------------------------------------------------
-
-
-class _JsonError(Exception):
-    def __init__(self, pos: int, message: str) -> None:
-        self.pos, self.message = pos, message
-
-
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
-_WS = re.compile(r"[ \t\n\r]*")
-
-
-@attrs.frozen
-class _Num:
-    """A JSON number, kept as its text (never converted to a float)."""
-
-    text: str
-
-
-class _Reader:
-    """A small JSON reader that records the line of every key (path -> 1-based line)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.lines: dict[str, int] = {}
-
-    def line(self, pos: int) -> int:
-        return self.text.count("\n", 0, pos) + 1
-
-    def ws(self, i: int) -> int:
-        m = _WS.match(self.text, i)
-        return m.end() if m else i
-
-    def document(self) -> Any:
-        i = self.ws(0)
-        self.lines[""] = self.line(i)
-        value, i = self.value(i, "")
-        i = self.ws(i)
-        if i != len(self.text):
-            raise _JsonError(i, "unexpected text after the JSON value")
-        return value
-
-    def value(self, i: int, path: str) -> tuple[Any, int]:
-        t = self.text
-        if i >= len(t):
-            raise _JsonError(i, "unexpected end of file")
-        c = t[i]
-        if c == "{":
-            return self.obj(i, path)
-        if c == "[":
-            return self.arr(i, path)
-        if c == '"':
-            return self.string(i)
-        for lit, val in (("true", True), ("false", False), ("null", None)):
-            if t.startswith(lit, i):
-                return val, i + len(lit)
-        m = _NUMBER.match(t, i)
-        if m:
-            return _Num(m.group()), m.end()
-        raise _JsonError(i, f"unexpected character {c!r}")
-
-    def string(self, i: int) -> tuple[str, int]:
-        try:
-            s, end = _scanstring(self.text, i + 1)
-        except json.JSONDecodeError as exc:
-            raise _JsonError(exc.pos, exc.msg) from None
-        return s, end
-
-    def obj(self, i: int, path: str) -> tuple[dict[str, Any], int]:
-        out: dict[str, Any] = {}
-        i = self.ws(i + 1)
-        if self.text.startswith("}", i):
-            return out, i + 1
-        while True:
-            if not self.text.startswith('"', i):
-                raise _JsonError(i, "expected a quoted key")
-            key_pos = i
-            key, i = self.string(i)
-            sub = f"{path}.{key}" if path else key
-            if key in out:
-                raise _JsonError(key_pos, f"duplicate key {key!r}")
-            self.lines[sub] = self.line(key_pos)
-            i = self.ws(i)
-            if not self.text.startswith(":", i):
-                raise _JsonError(i, "expected ':' after a key")
-            i = self.ws(i + 1)
-            out[key], i = self.value(i, sub)
-            i = self.ws(i)
-            if self.text.startswith(",", i):
-                i = self.ws(i + 1)
-                continue
-            if self.text.startswith("}", i):
-                return out, i + 1
-            raise _JsonError(i, "expected ',' or '}'")
-
-    def arr(self, i: int, path: str) -> tuple[list[Any], int]:
-        out: list[Any] = []
-        i = self.ws(i + 1)
-        if self.text.startswith("]", i):
-            return out, i + 1
-        while True:
-            sub = f"{path}[{len(out)}]"
-            self.lines[sub] = self.line(i)
-            v, i = self.value(i, sub)
-            out.append(v)
-            i = self.ws(i)
-            if self.text.startswith(",", i):
-                i = self.ws(i + 1)
-                continue
-            if self.text.startswith("]", i):
-                return out, i + 1
-            raise _JsonError(i, "expected ',' or ']'")
 
 
 # --------------------------------------------------------------------------------------
@@ -179,20 +61,6 @@ _TOP = {"id", "collateral", "hedge_mode", "marks", "oi_notional", "positions"}
 _POS = {"symbol", "slot", "size", "entry_price", "leverage", "isolated", "isolated_margin"}
 
 
-def _describe(v: Any) -> str:
-    if isinstance(v, _Num):
-        return f'the number {v.text} (write amounts as decimal strings, e.g. "{v.text}"; perpspec is exact)'
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "null"
-    if isinstance(v, dict):
-        return "an object"
-    if isinstance(v, list):
-        return "a list"
-    return f"the string {v!r}"
-
-
 @implements("ACC-SNAP-01")
 def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -> Snapshot:
     """Rules: ACC-SNAP-01, ACC-HDG-01. Decode an account snapshot file strictly."""
@@ -202,25 +70,15 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
             text = Path(path).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(Place(fname), f"cannot read the account snapshot: {exc}") from None
-    reader = _Reader(text)
-    try:
-        data = reader.document()
-    except _JsonError as exc:
-        raise InputError(Place(fname, reader.line(exc.pos)), f"JSON syntax error: {exc.message}") from None
-
-    def place(field: str) -> Place:
-        probe = field
-        while probe and probe not in reader.lines:
-            parent = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
-            probe = "" if parent == probe else parent
-        return Place(fname, reader.lines.get(probe), field or None)
+    doc = read_json_document(text, fname)
+    data = doc.data
 
     def fail(field: str, message: str) -> InputError:
-        return InputError(place(field), message)
+        return InputError(doc.place(field), message)
 
     def obj(v: Any, field: str, allowed: set[str], required: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(v, dict):
-            raise fail(field, f"expected an object, got {_describe(v)}")
+            raise fail(field, f"expected an object, got {describe(v)}")
         extra = sorted(set(v) - allowed)
         if extra:
             sub = f"{field}.{extra[0]}" if field else extra[0]
@@ -232,18 +90,18 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
 
     def string(v: Any, field: str) -> str:
         if not isinstance(v, str):
-            raise fail(field, f"expected a string, got {_describe(v)}")
+            raise fail(field, f"expected a string, got {describe(v)}")
         return v
 
     def boolean(v: Any, field: str) -> bool:
         if not isinstance(v, bool):
-            raise fail(field, f"expected true or false, got {_describe(v)}")
+            raise fail(field, f"expected true or false, got {describe(v)}")
         return v
 
     def units(v: Any, field: str, decimals: int, what: str, positive: bool = False) -> int:
-        s = string(v, field) if not isinstance(v, _Num) else None
+        s = string(v, field) if not isinstance(v, JsonNumber) else None
         if s is None:
-            raise fail(field, f"expected {what} as a decimal string, got {_describe(v)}")
+            raise fail(field, f"expected {what} as a decimal string, got {describe(v)}")
         try:
             out = parse_units(s, decimals)
         except ValueError as exc:
@@ -262,7 +120,7 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
     def symbol_map(name: str, decimals: int, what: str, positive: bool) -> dict[str, int]:
         raw = top.get(name, {})
         if not isinstance(raw, dict):
-            raise fail(name, f"expected an object of symbol -> {what}, got {_describe(raw)}")
+            raise fail(name, f"expected an object of symbol -> {what}, got {describe(raw)}")
         out = {}
         for sym, v in raw.items():
             if sym not in profile.markets:
@@ -277,7 +135,7 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
     oi = symbol_map("oi_notional", scales.money_decimals, "an amount of money", False)
     raw_positions = top["positions"]
     if not isinstance(raw_positions, list):
-        raise fail("positions", f"expected a list of positions, got {_describe(raw_positions)}")
+        raise fail("positions", f"expected a list of positions, got {describe(raw_positions)}")
     positions: dict[tuple[str, str], Position] = {}
     where: dict[tuple[str, str], str] = {}
     for i, raw in enumerate(raw_positions):
@@ -302,14 +160,25 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
         )
         leverage = None
         if "leverage" in p:
-            lev_s = string(p["leverage"], f"{at}.leverage") if not isinstance(p["leverage"], _Num) else None
-            if lev_s is None or not re.fullmatch(r"[1-9]\d*", lev_s):
+            lev_s = (
+                string(p["leverage"], f"{at}.leverage") if not isinstance(p["leverage"], JsonNumber) else None
+            )
+            if lev_s is not None and len(lev_s) > MAX_DIGITS:
+                raise fail(f"{at}.leverage", f"more than {MAX_DIGITS} digits (rule EVT-LIM-01)")
+            if lev_s is None or not re.fullmatch(r"[1-9][0-9]*", lev_s):
                 raise fail(
                     f"{at}.leverage",
-                    f'expected a whole leverage as a string, e.g. "20", got {_describe(p["leverage"])}',
+                    f'expected a whole leverage as a string, e.g. "20", got {describe(p["leverage"])}',
                 )
             leverage = int(lev_s)
         isolated = boolean(p.get("isolated", False), f"{at}.isolated")
+        if isolated and "isolated_margin" not in p:
+            raise fail(
+                f"{at}.isolated",
+                "an isolated position needs its 'isolated_margin' (the margin the position holds, "
+                'e.g. "250"; write "0" for none): without it the position would be valued with no '
+                "margin and its liquidation price would sit on the wrong side of entry (ACC-SNAP-01)",
+            )
         iso_margin = 0
         if "isolated_margin" in p:
             iso_margin = units(
@@ -351,7 +220,7 @@ def _entry_value(
             size, units(v, field, scales.price_decimals, "a price", True), market, scales, acc
         )
     if not isinstance(v, str):
-        raise fail(field, f"expected a price as a decimal string, got {_describe(v)}")
+        raise fail(field, f"expected a price as a decimal string, got {describe(v)}")
     try:
         ep = parse_fraction(v)
     except ValueError as exc:

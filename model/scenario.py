@@ -20,15 +20,15 @@ the summary and funding conservation).
 from __future__ import annotations
 
 import random
-import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
+from perpspec.decoding import FieldError, check_int, describe, load_json_line, load_toml
 from perpspec.errors import InputError, Place
 from perpspec.numeric import Rounding, div_floor, round_to_step
-from perpspec.tomlplaces import key_lines, line_of
+from perpspec.tomlplaces import line_of
 from perpspec.traceability import implements
 from perpspec.units import RATE_DECIMALS, RATE_ONE, parse_units
 
@@ -152,14 +152,8 @@ def _load_toml(path: Path, shown: str) -> Scenario:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(Place(shown), f"cannot read the scenario file: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise InputError(
-            Place(shown, line if isinstance(line, int) else None), f"TOML syntax error: {exc}"
-        ) from None
-    lines = key_lines(text)
+    doc = load_toml(text, shown)
+    data, lines = doc.data, doc.lines
 
     def place(field: str) -> Place:
         return Place(shown, line_of(lines, field), field)
@@ -176,9 +170,7 @@ def _load_toml(path: Path, shown: str) -> Scenario:
                 place(f"scenario.{key}"), f"unknown key; expected one of: {', '.join(sorted(_SCENARIO_KEYS))}"
             )
         if not isinstance(value, str):
-            raise InputError(
-                place(f"scenario.{key}"), f"expected a string, got {type(value).__name__} {value!r}"
-            )
+            raise InputError(place(f"scenario.{key}"), f"expected a string, got {describe(value, 'TOML')}")
     for key in ("name", "profile", "market"):
         if key not in head:
             raise InputError(place("scenario"), f"missing required key '{key}'")
@@ -209,8 +201,13 @@ def _structure_generator(gen: dict[str, Any], place: Any) -> GeneratorSpec:
             raise InputError(
                 place(f"generator.{key}"),
                 f"expected {'an integer' if want is int else 'a decimal string'}, "
-                f"got {type(value).__name__} {value!r}{hint}",
+                f"got {describe(value, 'TOML')}{hint}",
             )
+        if isinstance(value, int):
+            try:
+                check_int(value, f"generator.{key}")
+            except FieldError as exc:
+                raise InputError(place(exc.field), exc.message) from None
         kwargs[key] = value
     for key in ("seed", "accounts", "hours"):
         if key not in kwargs:
@@ -222,17 +219,12 @@ def _structure_generator(gen: dict[str, Any], place: Any) -> GeneratorSpec:
 
 
 def _load_log_header(path: Path) -> Scenario:
-    import orjson
-
     try:
         with path.open("rb") as fh:
             first = fh.readline()
     except OSError as exc:
         raise InputError(Place(str(path)), f"cannot read the scenario file: {exc}") from None
-    try:
-        head = orjson.loads(first)
-    except orjson.JSONDecodeError as exc:
-        raise InputError(Place(str(path), 1), f"invalid JSON in the scenario header: {exc}") from None
+    head = load_json_line(first, str(path), 1)
     if not isinstance(head, dict) or head.get("kind") != "scenario":
         raise InputError(
             Place(str(path), 1, "kind"),
@@ -577,15 +569,18 @@ def run_scenario(sc: Scenario, profile: Any) -> tuple[Any, Any]:
 
 def run_scenario_cli(ref: str | None, out: Path) -> int:
     """The ``perpspec run`` command: run, print the summary, write the report folder."""
-    from perpspec.profiles import load_profile
+    from perpspec.profiles import bundled_names, load_profile
     from perpspec.report import print_summary, write_report
     from rich.console import Console
 
     sc = load_scenario(ref)
-    try:
-        profile = load_profile(sc.profile)
-    except InputError as exc:
-        raise InputError(sc.place("scenario.profile"), exc.message) from None
+    if sc.profile not in bundled_names() and not Path(sc.profile).exists():
+        raise InputError(
+            sc.place("scenario.profile"),
+            f"no such profile {sc.profile!r}: neither a bundled profile ({', '.join(bundled_names())}) "
+            "nor a file",
+        )
+    profile = load_profile(sc.profile)  # a broken profile is reported at its own file and line
     summary, series = run_scenario(sc, profile)
     write_report(out, summary, series)
     print_summary(Console(highlight=False), summary, out)

@@ -5,7 +5,7 @@ Published venue examples and user files give decimal numbers (``"32481.98"``,
 profile states, and an amount that does not fit the scale exactly is an error, never a
 silent rounding. Formulas never see a decimal string or a float.
 
-Rule: UNT-DEC-01 (decimal boundary conversion).
+Rules: UNT-DEC-01 (decimal boundary conversion), EVT-LIM-01 (at most 64 digits).
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ from perpspec.traceability import implements
 #: Rates (margin rates, fee rates, funding rates) are integers in units of 10^-8.
 RATE_DECIMALS = 8
 RATE_ONE = 10**RATE_DECIMALS
+
+#: The most digits a number read from input may have (rule EVT-LIM-01): every amount and
+#: integer of an event, expect record, snapshot, profile or scenario is below 10^64 in
+#: magnitude, counting every digit written (leading zeros and decimals included).
+MAX_DIGITS = 64
 
 # ASCII digits only ([0-9] with re.ASCII: no Unicode digits such as "\u0661"); no spaces
 _DECIMAL = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?(%?)", re.ASCII)
@@ -40,6 +45,9 @@ def parse_fraction(text: str, separators: bool = False) -> Fraction:
     if m is None:
         raise ValueError(f'expected a decimal string such as "12.5" or "0.65%", got {text!r}')
     sign, whole, frac, pct = m.groups()
+    digits = len(whole) + len(frac or "") - (whole.count("_") + (frac or "").count("_") if separators else 0)
+    if digits > MAX_DIGITS:
+        raise ValueError(f"{digits} digits; at most {MAX_DIGITS} are accepted (rule EVT-LIM-01)")
     if separators:
         whole, frac = whole.replace("_", ""), (frac or "").replace("_", "")
     value = Fraction(int(whole + (frac or "")), 10 ** len(frac or ""))
@@ -62,21 +70,32 @@ def parse_units(text: str | int, decimals: int, separators: bool = False) -> int
     ``10^-decimals``. Plain ASCII decimals (events, snapshots); ``separators`` also allows
     ``_`` between digits (profile files), as :func:`parse_fraction`."""
     if type(text) is str and type(decimals) is int:
-        # fast path for a plain ASCII decimal that fits the scale ("123", "0.065"): the same
-        # integer as parse_fraction + to_units, without a regex or a Fraction
-        whole, dot, frac = text.partition(".")
-        if (
-            whole.isascii()
-            and whole.isdigit()
-            and len(frac) <= decimals
-            and (not dot or (frac.isascii() and frac.isdigit()))
-        ):
-            return int(whole + frac) * 10 ** (decimals - len(frac))
+        fast = plain_units(text, decimals)
+        if fast is not None:
+            return fast
     if isinstance(text, bool):
         raise ValueError("expected a decimal string, got a boolean")
     if isinstance(text, int):
+        if not -(10**MAX_DIGITS) < text < 10**MAX_DIGITS:
+            raise ValueError(f"an integer of more than {MAX_DIGITS} digits (rule EVT-LIM-01)")
         return text * 10**decimals
     return to_units(parse_fraction(text, separators), decimals)
+
+
+def plain_units(text: str, decimals: int) -> int | None:
+    """Rule UNT-DEC-01: the fast path of :func:`parse_units` for an unsigned plain ASCII
+    decimal that fits the scale (``"123"``, ``"0.065"``): the same integer, without a regex
+    or a Fraction; ``None`` for anything else (then :func:`parse_units` decides)."""
+    whole, dot, frac = text.partition(".")
+    if (
+        len(text) <= MAX_DIGITS
+        and whole.isascii()
+        and whole.isdigit()
+        and len(frac) <= decimals
+        and (not dot or (frac.isascii() and frac.isdigit()))
+    ):
+        return int(whole + frac) * 10 ** (decimals - len(frac))
+    return None
 
 
 def format_units(amount: int, decimals: int) -> str:

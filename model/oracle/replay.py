@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import attrs
-import orjson
+from perpspec.decoding import describe, load_json_line
 from perpspec.engine import step
 from perpspec.errors import InputError, Place
 from perpspec.events import (
@@ -173,11 +173,11 @@ def _is_header(raw: bytes) -> bool:
 
 @implements("ORC-RPL-02")
 def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expect:
-    """Rule: ORC-RPL-02. Decode an ``expect`` record strictly (file, line, field on error)."""
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InputError(Place(file, lineno), f"not valid JSON: {exc}") from None
+    """Rules: ORC-RPL-02, EVT-LIM-01. Decode an ``expect`` record strictly (file, line, field on
+    error): a key given twice in one object is refused, as in events."""
+    obj = load_json_line(raw, file, lineno)
+    if not isinstance(obj, dict):
+        raise InputError(Place(file, lineno), f"expected a JSON object per line, got {describe(obj)}")
     sc = profile.scales
 
     def fail(field: str, msg: str) -> InputError:
@@ -185,7 +185,7 @@ def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expec
 
     def amount(v: Any, decimals: int, field: str) -> int:
         if not isinstance(v, str):
-            raise fail(field, f"expected a decimal string, got {type(v).__name__} {v!r}")
+            raise fail(field, f"expected a decimal string, got {describe(v)}")
         try:
             return parse_units(v, decimals)
         except ValueError as exc:
@@ -193,7 +193,7 @@ def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expec
 
     def table(v: Any, field: str) -> dict[str, Any]:
         if not isinstance(v, dict):
-            raise fail(field, f"expected an object keyed by account, got {type(v).__name__}")
+            raise fail(field, f"expected an object keyed by account, got {describe(v)}")
         return v
 
     allowed = {"v", "kind", "t", "reject", "balances", "positions", "funding", "funding_rate", "fills"}
@@ -201,10 +201,10 @@ def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expec
         if key not in allowed:
             raise fail(str(key), f"unknown field of an expect record; expected: {', '.join(sorted(allowed))}")
     if obj.get("v") != 1 or type(obj.get("v")) is not int:
-        raise fail("v", f"expected the format version 1, got {obj.get('v')!r}")
+        raise fail("v", f"expected the format version 1, got {describe(obj.get('v'))}")
     t = obj.get("t")
     if t is not None and type(t) is not int:
-        raise fail("t", f"expected an integer time in ms, got {t!r}")
+        raise fail("t", f"expected an integer time in ms, got {describe(t)}")
     reject: str | None = _UNSET
     if "reject" in obj:
         reject = obj["reject"]
@@ -277,24 +277,17 @@ def iter_log(path: Path, profile: Profile, progress: Any = None) -> Iterator[tup
             if not raw.strip():
                 continue
             if lineno == 1 and _is_header(raw):
-                head = _loads(raw, name, lineno)
+                head = load_json_line(raw, name, lineno)
                 if isinstance(head, dict) and head.get("kind") == "scenario":
                     continue
             if _is_expect(raw):
-                obj = _loads(raw, name, lineno)
+                obj = load_json_line(raw, name, lineno)
                 if isinstance(obj, dict) and obj.get("kind") == "expect":
                     yield lineno, decode_expect(raw, profile, name, lineno)
                     continue
             yield lineno, decode_line(raw, profile, name, lineno)
     if progress is not None:
         progress(done)
-
-
-def _loads(raw: bytes, file: str, lineno: int) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InputError(Place(file, lineno), f"not valid JSON: {exc}") from None
 
 
 # --------------------------------------------------------------------------- comparing
@@ -484,8 +477,10 @@ def run_replay(
 
     console = console or Console(highlight=False, soft_wrap=True)
     profile = load_profile(profile_ref)
-    if not log.is_file():
+    if not log.exists():
         raise InputError(Place(str(log)), "no such event log")
+    if log.is_dir():
+        raise InputError(Place(str(log)), "a folder, not an event log")
     bar_console = Console(stderr=True)
     files: list[IO[bytes]] = []
     try:

@@ -1,4 +1,7 @@
-"""The published JSON Schema of the event format, generated from the decoder's field table.
+"""The published JSON Schema of the event format, generated from the event classes.
+
+Each event class declares its fields' wire types once (:mod:`perpspec.events.fields`); the
+decoder, the encoder and this schema are all derived from those declarations.
 
 ``model/oracle/events.schema.json`` is the output of :func:`write_schema`; a test fails when
 the file is out of date (regenerate with ``python -m perpspec.oracle.schema``). The schema
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from perpspec.events import EVENT_FIELDS, ONE_OF, VERSION
+from perpspec.events import EVENT_KINDS, ONE_OF, VERSION, Wire, wire_fields
 from perpspec.traceability import implements
 
 SCHEMA_PATH = Path(__file__).with_name("events.schema.json")
@@ -24,46 +27,40 @@ _RATE = r"^[+-]?[0-9][0-9_]*(\.[0-9]+)?%?$"
 _POSITIVE = r"^\+?[0-9][0-9_]*(\.[0-9]+)?$"
 
 
-def _field_schema(typ: str) -> dict[str, Any]:
-    if typ == "str":
+def _field_schema(wire: Wire) -> dict[str, Any]:
+    """Rule EVT-AMT-01. The schema of one wire type."""
+    if wire.type == "text":
         return {"type": "string", "minLength": 1}
-    if typ == "time":
+    if wire.type == "time":
         return {"type": "integer", "minimum": 0, "description": "milliseconds"}
-    if typ == "int":
-        return {"type": "integer"}
-    if typ == "pos-int":
-        return {"type": "integer", "minimum": 1}
-    if typ == "bool":
+    if wire.type == "int":
+        return {"type": "integer", "minimum": 1} if wire.positive else {"type": "integer"}
+    if wire.type == "bool":
         return {"type": "boolean"}
-    if typ == "slot":
-        return {"enum": ["BOTH", "LONG", "SHORT"]}
-    if typ.startswith("enum:"):
-        return {"enum": typ[5:].split("|")}
-    if typ == "levels":
-        level = {"$ref": "#/$defs/level"}
-        return {"type": "array", "items": level}
-    if typ == "sources":
+    if wire.type == "choice":
+        return {"enum": list(wire.choices)}
+    if wire.type == "levels":
+        return {"type": "array", "items": {"$ref": "#/$defs/level"}}
+    if wire.type == "sources":
         return {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/source"}}
-    if typ == "param":
+    if wire.type == "param":
         return {"type": ["string", "integer", "boolean"]}
-    positive = typ.startswith("pos-")
-    unit = typ[4:] if positive else typ
-    pattern = _RATE if unit == "rate" else (_POSITIVE if positive else _DECIMAL)
-    return {"type": "string", "pattern": pattern, "description": f"{unit} as an exact decimal string"}
+    pattern = _RATE if wire.unit == "rate" else (_POSITIVE if wire.positive else _DECIMAL)
+    return {"type": "string", "pattern": pattern, "description": f"{wire.unit} as an exact decimal string"}
 
 
 @implements("EVT-FMT-01")
 def event_schema() -> dict[str, Any]:
     """Rule: EVT-FMT-01. The JSON Schema (draft 2020-12) of one event line."""
     variants = []
-    for kind in sorted(EVENT_FIELDS):
-        spec = EVENT_FIELDS[kind]
+    for kind in sorted(EVENT_KINDS):
         props: dict[str, Any] = {"v": {"const": VERSION}, "kind": {"const": kind}}
         required = ["v", "kind"]
-        for name, typ, req in spec:
-            props[name] = _field_schema(typ)
-            if req:
-                required.append(name)
+        for f in wire_fields(EVENT_KINDS[kind]):
+            assert f.wire is not None, f"{kind}.{f.name} has no wire type"
+            props[f.name] = _field_schema(f.wire)
+            if f.required:
+                required.append(f.name)
         variant: dict[str, Any] = {
             "title": kind,
             "type": "object",

@@ -9,7 +9,6 @@ unknown variant name, and every semantic check a parameter class states in ``che
 from __future__ import annotations
 
 import enum
-import tomllib
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from functools import cache
@@ -19,12 +18,13 @@ from typing import Any
 
 import attrs
 import cattrs
+from perpspec.decoding import FieldError, check_int, describe, load_toml
 from perpspec.errors import InputError, Place
 from perpspec.numeric import Rounding
 from perpspec.profile import ContractKind, MarketSpec, Meta, Profile, Scales
 from perpspec.quantities import Exact, Money, Price, Rate, Size
 from perpspec.registry import variants_of
-from perpspec.tomlplaces import key_lines, line_of
+from perpspec.tomlplaces import line_of
 from perpspec.units import RATE_DECIMALS, parse_fraction, parse_units
 
 FIXED_SECTIONS = ("profile", "scales", "markets")
@@ -79,11 +79,8 @@ def load_profile_files(files: list[tuple[str, str]]) -> Profile:
     merged: dict[str, Any] = {}
     owner: dict[str, tuple[str, dict[str, int]]] = {}
     for name, text in files:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(Place(name, _toml_error_line(exc)), f"TOML syntax error: {exc}") from None
-        lines = key_lines(text)
+        doc = load_toml(text, name)
+        data, lines = doc.data, doc.lines
         for key, value in data.items():
             if key in merged and key != "markets":
                 raise InputError(
@@ -116,16 +113,6 @@ def load_profile_files(files: list[tuple[str, str]]) -> Profile:
         return Place(fname, line_of(lines, path), path)
 
     return _structure(merged, place, files[0][0])
-
-
-def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
-    lineno = getattr(exc, "lineno", None)
-    if isinstance(lineno, int):
-        return lineno
-    import re
-
-    m = re.search(r"line (\d+)", str(exc))
-    return int(m.group(1)) if m else None
 
 
 def _structure(data: dict[str, Any], place: Callable[[str], Place], first: str) -> Profile:
@@ -268,6 +255,11 @@ def _strict(kind: type) -> Callable[[Any, Any], Any]:
     def hook(v: Any, _t: Any) -> Any:
         if type(v) is not kind:
             raise ValueError(f"expected {_kind_name(kind)}, got {_describe(v)}")
+        if isinstance(v, int):
+            try:
+                check_int(v, "")
+            except FieldError as exc:
+                raise ValueError(exc.message) from None
         return v
 
     return hook
@@ -278,9 +270,7 @@ def _kind_name(kind: type) -> str:
 
 
 def _describe(v: Any) -> str:
-    if isinstance(v, float):
-        return f'the float {v!r} (write decimals as strings, e.g. "{v}"; perpspec is exact)'
-    return f"{type(v).__name__} {v!r}"
+    return describe(v, "TOML")
 
 
 def _converter(scales: Scales | None) -> cattrs.Converter:
@@ -315,7 +305,12 @@ def _converter(scales: Scales | None) -> cattrs.Converter:
     def exact(v: Any, _t: Any) -> Fraction:
         if isinstance(v, bool) or not isinstance(v, (str, int)):
             raise ValueError(f"expected an exact decimal string, got {_describe(v)}")
-        return Fraction(v) if isinstance(v, int) else parse_fraction(v, separators=True)
+        if isinstance(v, int):
+            try:
+                return Fraction(check_int(v, ""))
+            except FieldError as exc:
+                raise ValueError(exc.message) from None
+        return parse_fraction(v, separators=True)
 
     conv.register_structure_hook(Exact, exact)
 

@@ -9,7 +9,7 @@ import pytest
 from perpspec.engine import step
 from perpspec.errors import InputError
 from perpspec.events import (
-    EVENT_FIELDS,
+    EVENT_KINDS,
     BalanceOut,
     BookSnapshot,
     Deposit,
@@ -213,7 +213,7 @@ def test_published_schema_is_up_to_date() -> None:
     assert SCHEMA_PATH.read_bytes() == schema_bytes()
     schema = event_schema()
     kinds = {v["title"] for v in schema["oneOf"]}
-    assert kinds == set(EVENT_FIELDS)
+    assert kinds == set(EVENT_KINDS)
     fill = next(v for v in schema["oneOf"] if v["title"] == "fill")
     assert fill["additionalProperties"] is False
     assert set(fill["required"]) == {"v", "kind", "t", "symbol", "qty", "price", "buyer", "seller", "maker"}
