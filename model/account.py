@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
-from perpspec.margin import PositionRisk
 from perpspec.margin.accounting import AccountingBase, Trigger
+from perpspec.market_runtime import runtime_of
 from perpspec.numeric import Term, and_, div_ceil, max_
-from perpspec.position import Position, accounting_of, notional, unrealized_pnl
+from perpspec.position import Position, accounting_of, notional
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
@@ -80,9 +80,10 @@ def _mark(marks: Mapping[str, int], symbol: str) -> int:
 
 
 def position_upnl(symbol: str, pos: Position, marks: Mapping[str, int], profile: Any) -> int:
-    """uPnL of one position at its market's mark (money units)."""
-    market = profile.market(symbol)
-    return unrealized_pnl(pos, _mark(marks, symbol), market, profile.scales, accounting_of(profile))
+    """uPnL of one position at its market's mark (money units): :func:`~perpspec.position.upnl_term`
+    through the market's generated fast path (:mod:`perpspec.market_runtime`)."""
+    rt = runtime_of(profile).markets[symbol]
+    return rt.upnl(pos.size, pos.entry_value, _mark(marks, symbol))
 
 
 def position_requirement(
@@ -97,26 +98,15 @@ def position_requirement(
     ``PositionRisk(|size|, |N(mark)|, leverage, oi_notional[symbol])`` fed to
     ``market.margin.initial`` and ``.maintenance``.
     """
-    market = profile.market(symbol)
+    rt = runtime_of(profile).markets[symbol]
     if pos.size == 0:
         return Requirement(0, 0)
-    risk = _risk(symbol, pos, market, marks, profile, oi_notional)
-    return Requirement(
-        initial=int(market.margin.initial(risk)), maintenance=int(market.margin.maintenance(risk))
-    )
-
-
-def _risk(
-    symbol: str,
-    pos: Position,
-    market: Any,
-    marks: Mapping[str, int],
-    profile: Any,
-    oi_notional: Mapping[str, int] | None,
-) -> PositionRisk:
     size = abs(pos.size)
-    n = notional(size, _mark(marks, symbol), market, profile.scales, accounting_of(profile))
-    return PositionRisk(size, n, pos.leverage, (oi_notional or {}).get(symbol, 0))
+    n = rt.notional(size, _mark(marks, symbol))
+    oi = (oi_notional or {}).get(symbol, 0)
+    return Requirement(
+        initial=rt.initial(size, n, pos.leverage, oi), maintenance=rt.maintenance(size, n, pos.leverage, oi)
+    )
 
 
 def position_initial(
@@ -127,10 +117,12 @@ def position_initial(
     oi_notional: Mapping[str, int] | None = None,
 ) -> int:
     """The IM of one position: ``position_requirement(...).initial`` without computing the MM."""
-    market = profile.market(symbol)
+    rt = runtime_of(profile).markets[symbol]
     if pos.size == 0:
         return 0
-    return int(market.margin.initial(_risk(symbol, pos, market, marks, profile, oi_notional)))
+    size = abs(pos.size)
+    n = rt.notional(size, _mark(marks, symbol))
+    return rt.initial(size, n, pos.leverage, (oi_notional or {}).get(symbol, 0))
 
 
 def cross_positions(account: Account) -> list[tuple[Key, Position]]:
@@ -149,12 +141,11 @@ def _key(kp: tuple[Key, Position]) -> Key:
 def equity(account: Account, marks: Mapping[str, int], profile: Any) -> int:
     """Rule: ACC-CRS-01. Cross equity :math:`= collateral + \\sum_{cross} uPnL_i(mark_i)`."""
     total = account.collateral
-    acc = accounting_of(profile)
+    markets = runtime_of(profile).markets
     for (sym, _slot), p in cross_positions(account):
         if p.size == 0:  # a flat position (settings only) has no uPnL and needs no price
             continue
-        market = profile.market(sym)
-        total += unrealized_pnl(p, _mark(marks, sym), market, profile.scales, acc)
+        total += markets[sym].upnl(p.size, p.entry_value, _mark(marks, sym))
     return total
 
 
@@ -177,19 +168,23 @@ def equity_and_initial(
 ) -> tuple[int, int]:
     """Rule: ACC-CRS-01. ``(equity(...), requirement(...).initial)`` in one pass over the cross
     positions, without the maintenance margins and without sorting (the sums do not depend on
-    the order). The engine calls it on every side of every fill."""
-    acc = accounting_of(profile)
-    scales, markets = profile.scales, profile.markets
+    the order). The engine calls it on every side of every fill; the formulas are the
+    markets' generated fast paths (:mod:`perpspec.market_runtime`)."""
+    markets = runtime_of(profile).markets
     oi = oi_notional or {}
     eq, im = account.collateral, 0
     for (sym, _slot), p in account.positions.items():
-        if p.isolated or p.size == 0:  # flat positions (settings only) need no price
+        size = p.size
+        if size == 0 or p.isolated:  # flat positions (settings only) need no price
             continue
-        spec, price = markets[sym], _mark(marks, sym)
-        eq += unrealized_pnl(p, price, spec, scales, acc)
-        size = abs(p.size)
-        n = notional(size, price, spec, scales, acc)
-        im += int(spec.margin.initial(PositionRisk(size, n, p.leverage, oi.get(sym, 0))))
+        rt = markets[sym]
+        price = marks.get(sym)
+        if price is None:
+            price = _mark(marks, sym)
+        eq += rt.upnl(size, p.entry_value, price)
+        if size < 0:
+            size = -size
+        im += rt.initial(size, rt.notional(size, price), p.leverage, oi.get(sym, 0))
     return eq, im
 
 

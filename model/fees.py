@@ -66,6 +66,20 @@ def fill_fee(
     scales: Any,
     per_contract: bool,
 ) -> int:
+    """Rule: FEE-MT-01. :func:`fill_fee_term` on ints."""
+    return int(fill_fee_term(qty, price, notional, rate, mode, market, scales, per_contract))
+
+
+def fill_fee_term(
+    qty: Term,
+    price: Term,
+    notional: Term,
+    rate: Term,
+    mode: Rounding,
+    market: Any,
+    scales: Any,
+    per_contract: bool,
+) -> Term:
     """Rule: FEE-MT-01. The fee of one fill side, money units, rounded once from the exact value.
 
     Inverse (unless the accounting values each contract separately, ``per_contract``: BitMEX
@@ -76,8 +90,8 @@ def fill_fee(
     """
     if market.contract is ContractKind.INVERSE and not per_contract:
         num = qty * market.contract_value * pow10(scales.money_decimals + scales.price_decimals) * rate
-        return int(div_round(num, price * pow10(scales.size_decimals) * RATE_ONE, mode))
-    return int(fee_amount(notional, rate, mode))
+        return div_round(num, price * pow10(scales.size_decimals) * RATE_ONE, mode)
+    return fee_amount(notional, rate, mode)
 
 
 @implements("FEE-MT-01")

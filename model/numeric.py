@@ -43,9 +43,14 @@ class Rounding(enum.Enum):
 
 
 def is_symbolic(*xs: object) -> bool:
-    """True if any argument is a Z3 expression (the Z3 backend is then used)."""
+    """True if any argument is a Z3 expression or a :class:`perpspec.codegen.Expr` (a
+    symbolic backend is then used; :func:`_backend` says which)."""
     for x in xs:
         if not isinstance(x, (int, bool)):
+            from perpspec.codegen import Expr
+
+            if type(x) is Expr:
+                return True
             import z3
 
             if z3.is_expr(x):
@@ -54,7 +59,14 @@ def is_symbolic(*xs: object) -> bool:
     return False
 
 
-def _z3() -> Any:
+def _backend(*xs: object) -> Any:
+    """The symbolic backend of the arguments: :mod:`perpspec.codegen` (it records the
+    formula to emit a fast path from it) if any is an ``Expr``, else :mod:`z3`. Both
+    provide ``If``, ``And``, ``Or``, ``Not``, Euclidean ``/`` and ``%``."""
+    from perpspec import codegen
+
+    if codegen.is_expr(*xs):
+        return codegen
     import z3
 
     return z3
@@ -65,7 +77,7 @@ def ite(c: Cond, a: Term, b: Term) -> Term:
     if type(a) is int and type(b) is int and type(c) is bool:
         return a if c else b
     if is_symbolic(c, a, b):
-        return _z3().If(c, a, b)
+        return _backend(c, a, b).If(c, a, b)
     return a if c else b
 
 
@@ -103,21 +115,21 @@ def sign(a: Term) -> Term:
 def and_(*cs: Cond) -> Cond:
     """Logical and on both backends."""
     if is_symbolic(*cs):
-        return _z3().And(*cs)
+        return _backend(*cs).And(*cs)
     return all(cs)
 
 
 def or_(*cs: Cond) -> Cond:
     """Logical or on both backends."""
     if is_symbolic(*cs):
-        return _z3().Or(*cs)
+        return _backend(*cs).Or(*cs)
     return any(cs)
 
 
 def not_(c: Cond) -> Cond:
     """Logical not on both backends."""
     if is_symbolic(c):
-        return _z3().Not(c)
+        return _backend(c).Not(c)
     return not c
 
 
@@ -138,8 +150,7 @@ def div_floor(a: Term, b: Term) -> Term:
             raise ZeroDivisionError("perpspec division by zero")
         return a // b
     if is_symbolic(a, b):
-        z3 = _z3()
-        return z3.If(b > 0, a / b, (-a) / (-b))
+        return _backend(a, b).If(b > 0, a / b, (-a) / (-b))
     _check_divisor(b)
     return a // b
 
