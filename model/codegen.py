@@ -334,12 +334,29 @@ def _body(result: Operand, indent: str) -> list[str]:
 
 
 class Generated:
-    """A generated function and its source (for the docs and for debugging)."""
+    """A generated function, its source (for the docs and for debugging) and the parameters
+    its result depends on (``reads``: a parameter the formula ignores is not in it)."""
 
-    __slots__ = ("fn", "source")
+    __slots__ = ("fn", "reads", "source")
 
-    def __init__(self, fn: Callable[..., Any], source: str) -> None:
-        self.fn, self.source = fn, source
+    def __init__(self, fn: Callable[..., Any], source: str, reads: frozenset[str]) -> None:
+        self.fn, self.source, self.reads = fn, source, reads
+
+
+def _variables(root: Operand) -> set[str]:
+    seen: set[int] = set()
+    out: set[str] = set()
+    stack = [root]
+    while stack:
+        x = stack.pop()
+        if type(x) is not Expr or id(x) in seen:
+            continue
+        seen.add(id(x))
+        if x.op == "var":
+            out.add(str(x.args[0]))
+        else:
+            stack.extend(x.args)
+    return out
 
 
 def _trace(fn: Callable[..., Any], args: Sequence[Any]) -> Operand:
@@ -364,12 +381,14 @@ def generate(
     if len(optional) > 2:
         raise ValueError("at most two optional parameters")
     lines = [f"def {name}({', '.join(params)}):"]
+    reads: set[str] = set()
     cases: list[tuple[str, ...]] = [()]
     for p in optional:
         cases = [(*c, p) for c in cases] + cases  # most specific (all None) first
     for none_params in cases:
         args = [None if p in none_params else Expr.var(p) for p in params]
         result = _trace(fn, args)
+        reads |= _variables(result)
         if none_params:
             cond = " and ".join(f"{p} is None" for p in none_params)
             lines.append(f"    if {cond}:")
@@ -381,4 +400,5 @@ def generate(
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {"_ediv": _ediv, "_emod": _emod}
     exec(compile(source, filename, "exec"), namespace)
-    return Generated(namespace[name], source)
+    reads |= set(optional)  # tested for None
+    return Generated(namespace[name], source, frozenset(reads))

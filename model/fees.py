@@ -98,12 +98,17 @@ def fill_fee_term(
 def fee_rate(profile: Any, is_maker: bool, override: int | None) -> int:
     """Rule: FEE-MT-01. The fee rate of one side: the event's rate if given, else the profile's
     maker or taker rate, else 0 (a profile without ``[fees]``)."""
-    if override is not None:
-        return override
     fees = profile.mechanism("fees")
     if fees is None:
-        return 0
-    return int(fees.maker_rate if is_maker else fees.taker_rate)
+        return side_rate(0, 0, is_maker, override)
+    return side_rate(int(fees.maker_rate), int(fees.taker_rate), is_maker, override)
+
+
+def side_rate(maker_rate: int, taker_rate: int, is_maker: bool, override: int | None) -> int:
+    """Rule: FEE-MT-01. The rate of one side: ``override`` if given, else the maker or taker rate."""
+    if override is not None:
+        return override
+    return maker_rate if is_maker else taker_rate
 
 
 def fee_rounding(profile: Any) -> Rounding:

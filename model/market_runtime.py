@@ -18,8 +18,10 @@ constants folded in:
 
 A formula that cannot be traced (:class:`perpspec.codegen.NotTraceable`) is served by a
 closure that calls its definition; ``MarketRuntime.generated`` names the ones that were
-generated. Each generated function equals its definition on every input (tests/engine/
-test_codegen.py checks it on random inputs for every bundled market).
+generated, and ``reads_oi`` whether the margin model reads the open-interest notional (only
+dYdX's does; the engine computes that notional only for such markets). Each generated
+function equals its definition on every input (tests/engine/test_codegen.py checks it on
+random inputs for every bundled market).
 
 A profile is frozen data: a ``param_change`` builds a new profile object and so a new
 runtime. The cache is keyed by the profile's identity and holds the profile, so an id is
@@ -53,6 +55,7 @@ class MarketRuntime:
         "inverse",
         "maintenance",
         "notional",
+        "reads_oi",
         "scales",
         "spec",
         "symbol",
@@ -73,15 +76,20 @@ class MarketRuntime:
         per_contract = accounting.per_contract_rounding()
         generated: list[str] = []
 
+        reads_oi = False
+
         def make(
             name: str, params: tuple[str, ...], fn: Callable[..., Any], optional: tuple[str, ...] = ()
         ) -> Callable[..., int]:
+            nonlocal reads_oi
             try:
-                out = generate(name, params, fn, optional).fn
+                g = generate(name, params, fn, optional)
             except NotTraceable:
+                reads_oi = True  # unknown: assume the definition reads every input
                 return lambda *args: int(fn(*args))
             generated.append(name)
-            return out
+            reads_oi = reads_oi or "oi_notional" in g.reads
+            return g.fn
 
         self.notional = make(
             "notional", ("size_abs", "price"), lambda q, p: notional_term(q, p, spec, scales, accounting)
@@ -109,6 +117,8 @@ class MarketRuntime:
             lambda q, p, n, r: fill_fee_term(q, p, n, r, fee_rounding, spec, scales, per_contract),
         )
         self.generated = tuple(generated)
+        #: does the margin model's IM or MM depend on the market's open-interest notional?
+        self.reads_oi = reads_oi
 
 
 class ProfileRuntime:

@@ -6,7 +6,8 @@
 - perpspec.market_runtime: for every market of every bundled profile, the generated
   notional, uPnL, IM, MM and fee functions equal the definitions (position.notional_term,
   position.upnl_term, the margin variant, fees.fill_fee_term) on random inputs, and the
-  formulas the hot path uses were generated (not served by the fallback).
+  formulas the hot path uses were generated (not served by the fallback), and a market whose
+  ``reads_oi`` is false has IM and MM independent of the open-interest notional.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def _runtime(name: str, sym: str) -> MarketRuntime:
 @pytest.mark.parametrize("name,sym", MARKETS)
 def test_bundled_markets_have_generated_fast_paths(name: str, sym: str) -> None:
     rt = _runtime(name, sym)
+    if name == "dydx-v4" and sym == "LINK-USD":  # OI-scaled IMF (MRG-DYDX-01)
+        assert rt.reads_oi
     assert {"notional", "upnl", "fee"} <= set(rt.generated)
     if type(rt.spec.margin).__name__ not in UNTRACEABLE_MARGIN:
         assert {"initial", "maintenance"} <= set(rt.generated)
@@ -150,6 +153,10 @@ def test_generated_market_formulas_equal_the_definitions(
     risk = PositionRisk(abs(q), nn, lev, oi)
     assert _outcome(rt.initial, abs(q), nn, lev, oi) == _outcome(spec.margin.initial, risk)
     assert _outcome(rt.maintenance, abs(q), nn, lev, oi) == _outcome(spec.margin.maintenance, risk)
+    if not rt.reads_oi:  # the engine then leaves the OI notional out (it cannot matter)
+        at_zero = PositionRisk(abs(q), nn, lev, 0)
+        assert spec.margin.initial(risk) == spec.margin.initial(at_zero)
+        assert spec.margin.maintenance(risk) == spec.margin.maintenance(at_zero)
     per_contract = acc.per_contract_rounding()
     want = fill_fee_term(abs(q), p, nn, r, pr.fee_rounding, spec, scales, per_contract)
     assert rt.fee(abs(q), p, nn, r) == want
@@ -174,3 +181,28 @@ def test_generated_flat_margin_equals_the_definition(
     risk = PositionRisk(1, nn, lev, 0)
     assert im.fn(1, nn, lev, 0) == m.initial(risk)
     assert mm.fn(1, nn, lev, 0) == m.maintenance(risk)
+
+
+@pytest.mark.rule("FND-PAY-01", "FND-SUM-01")
+@settings(max_examples=40, deadline=None)
+@given(
+    half=st.lists(st.integers(1, 10**9), min_size=256, max_size=400),
+    price=st.integers(1, 10**12),
+    rate_long=st.integers(-(10**6), 10**6),
+    rate_short=st.integers(-(10**6), 10**6),
+    rounding=st.sampled_from(list(Rounding)),
+    inverse=st.booleans(),
+)
+def test_generated_funding_payments_equal_the_definitions(
+    half: list[int], price: int, rate_long: int, rate_short: int, rounding: Rounding, inverse: bool
+) -> None:
+    from perpspec import funding as fnd
+    from perpspec.profile import ContractKind
+
+    linear = fnd.Contract(ContractKind.LINEAR, 3, 2, 6)
+    contract = fnd.Contract(ContractKind.INVERSE, 0, 1, 8, 100) if inverse else linear
+    sizes = [*half, -sum(half[: len(half) // 2]), *(-q for q in half[len(half) // 2 :])]
+    assert len(sizes) >= fnd._GENERATE_FROM  # the generated path runs
+    got = fnd.settle_sides(contract, sizes, price, rate_long, rate_short, rounding)
+    owed = [fnd.owed_fraction(contract, q, price, rate_long if q > 0 else rate_short) for q in sizes]
+    assert got == fnd.settle_owed(owed, rounding)
