@@ -55,7 +55,6 @@ def fee_amount(notional: Term, rate: Term, mode: Rounding = Rounding.CEIL) -> Te
     return div_round(notional * rate, RATE_ONE, mode)
 
 
-@implements("FEE-MT-01")
 def fill_fee(
     qty: int,
     price: int,
@@ -70,6 +69,7 @@ def fill_fee(
     return int(fill_fee_term(qty, price, notional, rate, mode, market, scales, per_contract))
 
 
+@implements("FEE-MT-01")
 def fill_fee_term(
     qty: Term,
     price: Term,
@@ -104,6 +104,7 @@ def fee_rate(profile: Any, is_maker: bool, override: int | None) -> int:
     return side_rate(int(fees.maker_rate), int(fees.taker_rate), is_maker, override)
 
 
+@implements("FEE-MT-01")
 def side_rate(maker_rate: int, taker_rate: int, is_maker: bool, override: int | None) -> int:
     """Rule: FEE-MT-01. The rate of one side: ``override`` if given, else the maker or taker rate."""
     if override is not None:
