@@ -83,6 +83,10 @@ class Expr:
 
     __slots__ = ("args", "op", "raises")
 
+    op: str
+    args: tuple[Operand, ...]
+    raises: bool
+
     def __init__(self, op: str, args: tuple[Operand, ...]) -> None:
         self.op, self.args = op, args
         own = op in ("ediv", "emod") or (op in ("//", "%") and type(args[1]) is Expr)
@@ -150,10 +154,10 @@ class Expr:
     def __ge__(self, o: Operand) -> Any:
         return _node(">=", self, o)
 
-    def __eq__(self, o: object) -> Any:  # type: ignore[override]
+    def __eq__(self, o: object) -> Any:
         return _node("==", self, o)
 
-    def __ne__(self, o: object) -> Any:  # type: ignore[override]
+    def __ne__(self, o: object) -> Any:
         return _node("!=", self, o)
 
     __hash__ = object.__hash__
