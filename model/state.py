@@ -12,6 +12,12 @@ in that market (any slot), so that a funding settlement visits only those accoun
 step function keeps it up to date; an :class:`Exchange` built without it (``holders=None``)
 computes it from the accounts. It is not part of equality or of the state digest.
 
+Construction is by keyword only (``kw_only``): two int fields swapped at a construction site
+would still type-check if they were positional. On the engine's hot paths a state object is built
+as ``new = object.__new__(Market); Market.__init__(new, symbol=..., ...)``: the same checked
+keywords, passed straight to ``__init__``, because ``Market(...)`` goes through ``type.__call__``,
+which first packs keyword arguments into a dict (about 0.6 µs for 13 fields on CPython 3.11).
+
 Rules: INV-01, INV-02, INV-03 (the state carries what the invariants need: net deposits,
 realized PnL per market, the fee pool, named dust sinks and explicit bad-debt records).
 """
@@ -31,7 +37,7 @@ from perpspec.traceability import implements
 SHARED = "*"
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, kw_only=True)
 class FundingState:
     """A market's funding accumulator.
 
@@ -49,7 +55,7 @@ class FundingState:
     extra: Any = None
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, kw_only=True)
 class Market:
     """One market's dynamic state (its static parameters live in ``profile.markets``).
 
@@ -85,7 +91,7 @@ class Market:
         return self.mark if self.mark is not None else self.last_price
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, kw_only=True)
 class InsuranceFund:
     """Insurance-fund balances (money units) by market symbol, or :data:`SHARED`."""
 
@@ -114,7 +120,7 @@ def holder_index(symbols: Any, accounts: Mapping[str, Account]) -> dict[str, imm
     return {sym: immutables.Map(ids) for sym, ids in out.items()}
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, kw_only=True)
 class Exchange:
     """The whole exchange at time ``t`` (ms of the event clock; the model reads no clock).
 
@@ -170,7 +176,7 @@ def initial_exchange(profile: Profile, t: int = 0) -> Exchange:
         t=t,
         markets={sym: Market(symbol=sym) for sym in sorted(profile.markets)},
         accounts=immutables.Map(),
-        insurance=InsuranceFund({}),
+        insurance=InsuranceFund(balances={}),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 import pytest
-from perpspec.engine import change_param, step
+from perpspec.engine import step
 from perpspec.events import (
     BadDebtOut,
     BookSnapshot,
@@ -38,6 +38,7 @@ from perpspec.events import (
 )
 from perpspec.oracle.digest import digest
 from perpspec.profiles import load_profile
+from perpspec.profiles.edit import change_param
 from perpspec.state import Exchange, initial_exchange, invariant_violations
 from perpspec.units import parse_units
 
