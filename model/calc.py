@@ -353,10 +353,10 @@ def price_report(what: str, snap: Snapshot, profile: Profile) -> dict[str, Any]:
 
 
 def _print_table(report: dict[str, Any]) -> None:
-    from rich.console import Console
+    from perpspec.terminal import out_console
     from rich.table import Table
 
-    console = Console(width=200)
+    console = out_console(width=200)  # no markup: account ids and symbols are user text
     rows = report["positions"]
     title = f"perpspec calc {report['command']} — {report['profile']} — account {report['account']}"
     cols = [k for k in rows[0] if k != "rules"] if rows else ["symbol"]

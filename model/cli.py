@@ -8,13 +8,15 @@ that owns the job.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from perpspec.errors import InputError
-from rich.console import Console
+from perpspec.outfiles import environment_message
+from perpspec.terminal import err_console, out_console, styled
 
 app = typer.Typer(
     name="perpspec",
@@ -23,30 +25,66 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+
+
+def _say(code: int, label: str, message: str) -> None:
+    """Print ``label`` (red) and ``message`` (plain, never markup) on stderr; exit ``code``."""
+    try:
+        err_console().print(styled(label, "bold red", f" {message}"))
+    except OSError:
+        pass  # stderr itself is gone: the exit code still tells
+    raise typer.Exit(code)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so that the interpreter's final flush
+    does not print a second error (only for the real stdout, never a test's capture)."""
+    if sys.stdout is sys.__stdout__:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
 
 
 def _guard(fn: Callable[[], int | None]) -> None:
-    """Run a command: bad input exits 2 with its one-paragraph message; an internal error
-    (a bug in perpspec) exits 3 with a short message, and its traceback only when
-    ``PERPSPEC_DEBUG=1``. A user never sees a bare traceback."""
+    """Run a command: bad input and errors of the environment (a full disk, a read-only
+    folder, a closed pipe) exit 2 with a one-paragraph message; an internal error (a bug in
+    perpspec) exits 3 with a short message, and its traceback only when
+    ``PERPSPEC_DEBUG=1``. A user never sees a bare traceback, and user text in a message is
+    printed as it is (no rich markup)."""
     try:
         code = fn()
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _say(2, "error:", str(exc))
+    except BrokenPipeError:
+        _silence_stdout()
+        _say(
+            2,
+            "error:",
+            "the standard output was closed before perpspec finished writing (a pipe into a "
+            "command such as `head` that stopped reading); the printed output is incomplete",
+        )
+    except OSError as exc:
+        _say(
+            2,
+            "error:",
+            environment_message(exc, "use", with_name=True) + "; this is a problem of the environment",
+        )
+    except MemoryError:
+        _say(2, "error:", "out of memory; the input is too large for this machine")
     except (typer.Exit, KeyboardInterrupt):
         raise
     except Exception as exc:
         if os.environ.get("PERPSPEC_DEBUG") == "1":
             raise
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in perpspec, "
-            "not in your input; rerun with PERPSPEC_DEBUG=1 for the traceback and report it.",
-            highlight=False,
-            soft_wrap=True,
+        _say(
+            3,
+            "internal error:",
+            f"{type(exc).__name__}: {exc}. This is a bug in perpspec, not in your input; "
+            "rerun with PERPSPEC_DEBUG=1 for the traceback and report it.",
         )
-        raise typer.Exit(3) from None
     if code:
         raise typer.Exit(code)
 
@@ -82,11 +120,14 @@ def profiles() -> None:
     from perpspec.profiles import bundled_names, load_profile
     from rich.table import Table
 
-    table = Table("profile", "venue", "settlement", "markets")
-    for name in bundled_names():
-        p = load_profile(name)
-        table.add_row(name, p.meta.title, p.meta.settlement, ", ".join(p.markets))
-    Console().print(table)
+    def show() -> None:
+        table = Table("profile", "venue", "settlement", "markets")
+        for name in bundled_names():
+            p = load_profile(name)
+            table.add_row(name, p.meta.title, p.meta.settlement, ", ".join(p.markets))
+        out_console().print(table)
+
+    _guard(lambda: show())
 
 
 @app.command()

@@ -10,15 +10,19 @@ Rule: SCN-SUM-01 (what the summary reports, funding conservation).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import orjson
+from perpspec.errors import InputError, Place
+from perpspec.outfiles import environment_message, write_file
 from perpspec.units import RATE_DECIMALS, format_units
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 HOUR_MS = 3_600_000
 FIGURES = ("mark_index.png", "funding_rate.png", "open_interest.png")
@@ -119,7 +123,7 @@ class Series:
 def print_summary(console: Console, s: Summary, out: Path | None) -> None:
     """Print the summary as a table (and where the report went)."""
     money, cur = s.money_decimals, s.settlement
-    t = Table(title=f"scenario {s.scenario} on {s.profile} {s.market}", show_header=False)
+    t = Table(title=Text(f"scenario {s.scenario} on {s.profile} {s.market}"), show_header=False)
     t.add_column("figure")
     t.add_column("value", justify="right")
     t.add_row("accounts", f"{s.accounts:,}")
@@ -144,24 +148,59 @@ def print_summary(console: Console, s: Summary, out: Path | None) -> None:
     for rule, n in sorted(s.rejections.items()):
         t.add_row(f"  {rule}", f"{n}")
     t.add_row("final state digest", s.final_digest[:16] + "...")
-    console.print(t)
+    console.print(t, markup=False)
     if out is not None:
-        console.print(f"report written to {out}/ (summary.json, {', '.join(FIGURES)})", highlight=False)
+        console.print(Text(f"report written to {out}/ (summary.json, {', '.join(FIGURES)})"), highlight=False)
+
+
+def prepare_folder(out: Path) -> None:
+    """Create the report folder ``out`` (and its parents); an existing file there, a
+    read-only or missing parent is an :class:`InputError` naming ``--out`` (exit 2)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(Place(str(out), None, "--out"), "exists and is not a folder; give a folder path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Place(str(out), None, "--out"), environment_message(exc, "create")) from None
 
 
 def write_report(out: Path, s: Summary, series: Series) -> list[Path]:
-    """Write ``summary.json`` and the figures into ``out``; return the files written."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``summary.json`` and the figures into ``out``; return the files written.
+
+    Each file is rendered in memory and written all-or-nothing
+    (:func:`perpspec.outfiles.write_file`): an error leaves no half-written file.
+    """
+    prepare_folder(out)
     files = [out / "summary.json"]
-    files[0].write_bytes(orjson.dumps(s.to_json(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    write_file(
+        files[0],
+        orjson.dumps(s.to_json(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n",
+        "--out",
+    )
     files += _figures(out, s, series)
     return files
 
 
+#: The largest magnitude plotted (float64 reaches ~1.8e308; matplotlib's transforms need headroom).
+PLOT_LIMIT = 10**300
+
+
 def _coords(values: Sequence[int], decimals: int) -> list[Any]:
-    """Integers in ``10^-decimals`` units as plotting coordinates (the only int->float step)."""
+    """Integers in ``10^-decimals`` units as plotting coordinates (the only int->float step).
+
+    A value whose magnitude exceeds :data:`PLOT_LIMIT` has no float coordinate: it becomes
+    NaN (a gap in the line); the summary keeps the exact value.
+    """
     scale = 10**decimals
-    return [v / scale for v in values]
+    limit = PLOT_LIMIT * scale
+    nan = float("nan")
+    return [v / scale if -limit <= v <= limit else nan for v in values]
+
+
+def unplottable(values: Sequence[int], decimals: int) -> int:
+    """How many of ``values`` :func:`_coords` cannot plot (beyond :data:`PLOT_LIMIT`)."""
+    limit = PLOT_LIMIT * 10**decimals
+    return sum(1 for v in values if not -limit <= v <= limit)
 
 
 def _hours(times: Sequence[int], t0: int) -> list[Any]:
@@ -183,21 +222,27 @@ def _figures(out: Path, s: Summary, series: Series) -> list[Path]:
         FigureCanvasAgg(fig)
         fig.tight_layout()
         path = out / name
-        fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+        write_file(path, buf.getvalue(), "--out")
         written.append(path)
+
+    # User text (scenario and market names, the settlement currency) is never read as
+    # matplotlib mathtext: "$\\undefined$" in a scenario name must print as it is.
+    plain = {"parse_math": False}
 
     with matplotlib.rc_context({"path.simplify": True, "axes.grid": True, "grid.alpha": 1 / 4}):
         fig = Figure(figsize=(10, 6))
         ax, bx = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
         ax.plot(hours, _coords(series.indexes, s.price_decimals), label="index", linewidth=1)
         ax.plot(hours, _coords(series.marks, s.price_decimals), label="mark", linewidth=1, alpha=3 / 4)
-        ax.set_ylabel(f"price ({s.settlement})")
-        ax.set_title(f"{s.market} mark vs index ({s.scenario})")
+        ax.set_ylabel(f"price ({s.settlement})", **plain)
+        ax.set_title(f"{s.market} mark vs index ({s.scenario})", **plain)
         ax.legend()
         basis = [m - i for m, i in zip(series.marks, series.indexes, strict=True)]
         bx.plot(hours, _coords(basis, s.price_decimals), linewidth=1, color="tab:red")
         bx.axhline(0, color="black", linewidth=1 / 2)
-        bx.set_ylabel(f"mark - index ({s.settlement})")
+        bx.set_ylabel(f"mark - index ({s.settlement})", **plain)
         bx.set_xlabel("hours")
         save(fig, FIGURES[0])
 
@@ -214,11 +259,12 @@ def _figures(out: Path, s: Summary, series: Series) -> list[Path]:
         if series.funding_times:
             fh = _hours(series.funding_times, t0)
             ax.plot(fh, _coords(series.funding_rates, pct), "o", markersize=6, label="settled")
-        ax.legend()
+        if series.predicted_times or series.funding_times:
+            ax.legend()
         ax.axhline(0, color="black", linewidth=1 / 2)
         ax.set_xlabel("hours")
         ax.set_ylabel("funding rate per interval (%)")
-        ax.set_title(f"{s.market} funding rate ({s.scenario})")
+        ax.set_title(f"{s.market} funding rate ({s.scenario})", **plain)
         save(fig, FIGURES[1])
 
         fig = Figure(figsize=(10, 4))
@@ -226,6 +272,6 @@ def _figures(out: Path, s: Summary, series: Series) -> list[Path]:
         ax.plot(hours, _coords(series.open_interest, s.size_decimals), linewidth=1)
         ax.set_xlabel("hours")
         ax.set_ylabel("open interest (base)")
-        ax.set_title(f"{s.market} open interest ({s.scenario})")
+        ax.set_title(f"{s.market} open interest ({s.scenario})", **plain)
         save(fig, FIGURES[2])
     return written

@@ -20,7 +20,8 @@ the summary and funding conservation).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from perpspec.errors import InputError, Place
 from perpspec.numeric import Rounding, div_floor, round_to_step
 from perpspec.tomlplaces import line_of
 from perpspec.traceability import implements
-from perpspec.units import RATE_DECIMALS, RATE_ONE, parse_units
+from perpspec.units import RATE_DECIMALS, RATE_ONE, format_units, parse_units
 
 #: The bundled scenario ``perpspec run`` uses without an argument.
 DEFAULT_SCENARIO = "btc-volatile-day"
@@ -63,11 +64,12 @@ class GeneratorSpec:
     rebound: str = "12%"
     sample_seconds: int = 60
     funding_hours: int = 8
-    maker_fee: str = "0.02%"
-    taker_fee: str = "0.05%"
+    maker_fee: str | None = None  # None: the profile's [fees] schedule
+    taker_fee: str | None = None
 
     def check(self) -> list[tuple[str, str]]:
-        """Semantic checks: (field, message) for each problem."""
+        """Rule: SCN-FILE-01. Semantic checks of the integer knobs: (field, message) for each
+        problem (the decimal knobs are checked by :func:`knobs`, with the profile's scales)."""
         out: list[tuple[str, str]] = []
         for name in ("seed",):
             if getattr(self, name) < 0:
@@ -78,9 +80,12 @@ class GeneratorSpec:
         for name in ("hours", "tick_seconds", "sample_seconds", "funding_hours", "leverage"):
             if getattr(self, name) < 1:
                 out.append((name, "must be >= 1"))
-        for name in ("trades_per_hour", "crash_minutes", "rebound_minutes", "crash_hour"):
+        for name in ("trades_per_hour", "crash_minutes", "rebound_minutes", "crash_hour", "start_time"):
             if getattr(self, name) < 0:
                 out.append((name, "must be >= 0"))
+        length = self.hours * 3600
+        if self.hours >= 1 and self.tick_seconds > length:
+            out.append(("tick_seconds", f"must not exceed the scenario's length (hours * 3600 = {length} s)"))
         return out
 
 
@@ -114,8 +119,8 @@ class Knobs:
     deposit: int
     crash_depth: int
     rebound: int
-    maker_fee: int
-    taker_fee: int
+    maker_fee: int | None
+    taker_fee: int | None
 
 
 def bundled_scenarios() -> list[str]:
@@ -185,7 +190,11 @@ def _load_toml(path: Path, shown: str) -> Scenario:
         source=shown,
         generator=spec,
         description=head.get("description", ""),
-        lines={f"scenario.{k}": line_of(lines, f"scenario.{k}") for k in head},
+        lines={
+            f"{part}.{k}": line_of(lines, f"{part}.{k}")
+            for part in ("scenario", "generator")
+            for k in data[part]
+        },
     )
 
 
@@ -248,28 +257,66 @@ def _load_log_header(path: Path) -> Scenario:
     )
 
 
-def knobs(spec: GeneratorSpec, profile: Any, market: str, source: str) -> Knobs:
-    """Convert the decimal strings of ``spec`` with the profile's scales (rule UNT-DEC-01)."""
+#: Knob ranges (rule SCN-FILE-01), in the knob's units after conversion: (low, high, what);
+#: ``None`` is unbounded. Prices, deposits and trade sizes must be positive (a zero start
+#: price divided the premium by zero); per-tick returns, the crash and fee rates are rates.
+_RATE_100 = RATE_ONE  # 100% in 10^-8
+KNOB_RANGES: Mapping[str, tuple[int | None, int | None, str]] = {
+    "start_price": (1, None, "must be > 0"),
+    "deposit": (1, None, "must be > 0"),
+    "max_trade": (1, None, "must be > 0 (at least one lot)"),
+    "volatility": (0, _RATE_100, "must be between 0% and 100%"),
+    "crash_depth": (0, _RATE_100, "must be between 0% and 100%"),
+    "rebound": (0, 100 * _RATE_100, "must be between 0% and 10000%"),
+    "maker_fee": (-_RATE_100 + 1, _RATE_100 - 1, "must be above -100% and below 100%"),
+    "taker_fee": (-_RATE_100 + 1, _RATE_100 - 1, "must be above -100% and below 100%"),
+}
+
+
+@implements("SCN-FILE-01")
+def knobs(
+    spec: GeneratorSpec,
+    profile: Any,
+    market: str,
+    source: str,
+    place: Callable[[str], Place] | None = None,
+) -> Knobs:
+    """Rules: UNT-DEC-01, SCN-FILE-01. Convert the decimal strings of ``spec`` with the
+    profile's scales and check each against :data:`KNOB_RANGES` (an :class:`InputError`
+    naming the ``generator.*`` key, at its line when ``place`` knows it)."""
     sc = profile.scales
     m = profile.market(market)
 
-    def conv(name: str, decimals: int) -> int:
-        try:
-            return parse_units(getattr(spec, name), decimals)
-        except ValueError as exc:
-            raise InputError(Place(source, None, f"generator.{name}"), str(exc)) from None
+    def where(name: str) -> Place:
+        return place(f"generator.{name}") if place is not None else Place(source, None, f"generator.{name}")
 
+    def conv(name: str, decimals: int) -> int:
+        raw = getattr(spec, name)
+        try:
+            value = parse_units(raw, decimals)
+        except ValueError as exc:
+            raise InputError(where(name), str(exc)) from None
+        low, high, what = KNOB_RANGES[name]
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise InputError(where(name), f"{what}, got {raw!r}")
+        return value
+
+    max_trade = conv("max_trade", sc.size_decimals)
+    if max_trade < int(m.lot):
+        raise InputError(
+            where("max_trade"), f"is below one lot of {market} ({format_units(int(m.lot), sc.size_decimals)})"
+        )
     return Knobs(
         start_price=conv("start_price", sc.price_decimals),
         tick=int(m.tick),
         lot=int(m.lot),
         volatility=conv("volatility", RATE_DECIMALS),
-        max_trade=conv("max_trade", sc.size_decimals),
+        max_trade=max_trade,
         deposit=conv("deposit", sc.money_decimals),
         crash_depth=conv("crash_depth", RATE_DECIMALS),
         rebound=conv("rebound", RATE_DECIMALS),
-        maker_fee=conv("maker_fee", RATE_DECIMALS),
-        taker_fee=conv("taker_fee", RATE_DECIMALS),
+        maker_fee=None if spec.maker_fee is None else conv("maker_fee", RATE_DECIMALS),
+        taker_fee=None if spec.taker_fee is None else conv("taker_fee", RATE_DECIMALS),
     )
 
 
@@ -360,7 +407,7 @@ def generate_events(sc: Scenario, profile: Any) -> Iterator[Any]:
     spec = sc.generator
     if spec is None:
         raise ValueError("not a generator scenario")
-    k = knobs(spec, profile, sc.market, sc.source)
+    k = knobs(spec, profile, sc.market, sc.source, sc.place)
     sym = sc.market
     scales = profile.scales
     rng = random.Random(spec.seed + 1)
@@ -374,6 +421,10 @@ def generate_events(sc: Scenario, profile: Any) -> Iterator[Any]:
     sample_ms = spec.sample_seconds * 1000
     tick_ms = spec.tick_seconds * 1000
     emitted = 0
+    # maker_fee / taker_fee given: every fill carries them (EVT-TRD-01 fee-rate fields); a
+    # knob left out takes the profile's rate for that side (FEE-MT-01)
+    own_fees = k.maker_fee is not None or k.taker_fee is not None
+    maker_rate, taker_rate = k.maker_fee, k.taker_fee
 
     def money(size: int, price: int) -> int:
         n_ = abs(size) * price
@@ -413,7 +464,15 @@ def generate_events(sc: Scenario, profile: Any) -> Iterator[Any]:
                         continue
                 pos[b] += qty
                 pos[s] -= qty
-            yield Fill(t + 1 + j, sym, qty, price, ids[b], ids[s], maker)
+            if own_fees:
+                buyer_rate, seller_rate = (
+                    (maker_rate, taker_rate) if maker == "buyer" else (taker_rate, maker_rate)
+                )
+                yield Fill(
+                    t + 1 + j, sym, qty, price, ids[b], ids[s], maker, "BOTH", "BOTH", buyer_rate, seller_rate
+                )
+            else:
+                yield Fill(t + 1 + j, sym, qty, price, ids[b], ids[s], maker)
 
 
 def write_log(sc: Scenario, profile: Any, path: Path) -> int:
@@ -434,28 +493,32 @@ def write_log(sc: Scenario, profile: Any, path: Path) -> int:
 # --------------------------------------------------------------------------- running
 
 
-def scenario_events(sc: Scenario, profile: Any) -> Iterator[Any]:
-    """The events of a scenario: generated from its spec, or read from its log."""
+def scenario_events(
+    sc: Scenario, profile: Any, progress: Callable[[int], None] | None = None
+) -> Iterator[Any]:
+    """The events of a scenario: generated from its spec, or read from its log
+    (``progress(bytes read)`` every few thousand lines of a log)."""
     if sc.generator is not None:
         yield from generate_events(sc, profile)
         return
     from perpspec.oracle.replay import Expect, iter_log
 
     assert sc.log is not None
-    for _line, item in iter_log(sc.log, profile):
+    for _line, item in iter_log(sc.log, profile, progress):
         if not isinstance(item, Expect):
             yield item
 
 
 @implements("SCN-SUM-01")
-def run_scenario(sc: Scenario, profile: Any) -> tuple[Any, Any]:
+def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[Any, Any]:
     """Rule: SCN-SUM-01. Run a scenario through :func:`perpspec.engine.step`; (Summary, Series).
 
     Counts accepted fills (trades), their notional (volume, one side) and size, fees of both
     sides, funding payments split into paid (debits) and received (credits), funding dust,
     bad-debt records and rejections by rule; samples mark, index and open interest at every
     mark tick and the funding rate the profile's model predicts from the samples so far at
-    every funding sample (plus the settled rate at each settlement).
+    every funding sample (plus the settled rate at each settlement). With ``progress`` a
+    terminal shows a progress bar (generator ticks or bytes of the log, events/s, ETA).
     """
     from perpspec.engine import step
     from perpspec.events import (
@@ -487,51 +550,54 @@ def run_scenario(sc: Scenario, profile: Any) -> tuple[Any, Any]:
     events = trades = volume = base_volume = fees = 0
     settlements = payments = paid = received = dust = bad_debts = 0
     marks: list[int] = []
-    for ev in scenario_events(sc, profile):
-        ex, outs = step(ex, ev)
-        events += 1
-        rejected = False
-        first_fee = True
-        for o in outs:
-            kind = type(o)
-            if kind is Reject:
-                rejected = True
-                rejections[o.rule_id] = rejections.get(o.rule_id, 0) + 1
-            elif kind is FeeOut:
-                fees += o.amount
-                if first_fee:
-                    volume += o.notional
-                    first_fee = False
-            elif kind is FundingPayment:
-                payments += 1
-                if o.amount < 0:
-                    paid -= o.amount
-                else:
-                    received += o.amount
-            elif kind is FundingRateOut:
-                settlements += 1
-                dust += o.dust
-                series.funding_times.append(o.t)
-                series.funding_rates.append(o.rate)
-            elif kind is BadDebtOut:
-                bad_debts += 1
-        if rejected:
-            continue
-        evk = type(ev)
-        if evk is Fill:
-            trades += 1
-            base_volume += ev.qty
-        elif evk is MarkPrice and ev.symbol == sc.market:
-            m = ex.markets[sc.market]
-            series.times.append(ev.t)
-            series.marks.append(ev.price)
-            series.indexes.append(m.index if m.index is not None else ev.price)
-            series.open_interest.append(m.oi_long)
-            marks.append(ev.price)
-        elif evk is FundingSample and predicts and ev.symbol == sc.market:
-            samples = [p for _, p in ex.markets[sc.market].funding.samples]
-            predicted_t.append(ev.t)
-            predicted.append(int(model.rate(model.average(samples))))
+    with _progress(sc, progress) as (bar, on_bytes, position):
+        for ev in scenario_events(sc, profile, on_bytes):
+            ex, outs = step(ex, ev)
+            events += 1
+            if not events & 4095:
+                bar.update(position(ev), events)
+            rejected = False
+            first_fee = True
+            for o in outs:
+                kind = type(o)
+                if kind is Reject:
+                    rejected = True
+                    rejections[o.rule_id] = rejections.get(o.rule_id, 0) + 1
+                elif kind is FeeOut:
+                    fees += o.amount
+                    if first_fee:
+                        volume += o.notional
+                        first_fee = False
+                elif kind is FundingPayment:
+                    payments += 1
+                    if o.amount < 0:
+                        paid -= o.amount
+                    else:
+                        received += o.amount
+                elif kind is FundingRateOut:
+                    settlements += 1
+                    dust += o.dust
+                    series.funding_times.append(o.t)
+                    series.funding_rates.append(o.rate)
+                elif kind is BadDebtOut:
+                    bad_debts += 1
+            if rejected:
+                continue
+            evk = type(ev)
+            if evk is Fill:
+                trades += 1
+                base_volume += ev.qty
+            elif evk is MarkPrice and ev.symbol == sc.market:
+                m = ex.markets[sc.market]
+                series.times.append(ev.t)
+                series.marks.append(ev.price)
+                series.indexes.append(m.index if m.index is not None else ev.price)
+                series.open_interest.append(m.oi_long)
+                marks.append(ev.price)
+            elif evk is FundingSample and predicts and ev.symbol == sc.market:
+                samples = [p for _, p in ex.markets[sc.market].funding.samples]
+                predicted_t.append(ev.t)
+                predicted.append(int(model.rate(model.average(samples))))
     if predicted:
         series.predicted_times = predicted_t
         series.predicted_rates = predicted
@@ -567,11 +633,39 @@ def run_scenario(sc: Scenario, profile: Any) -> tuple[Any, Any]:
     return summary, series
 
 
+@contextmanager
+def _progress(
+    sc: Scenario, wanted: bool
+) -> Iterator[tuple[Any, Callable[[int], None] | None, Callable[[Any], int]]]:
+    """The progress bar of a run: generator ticks done of the spec's ticks, or bytes of the
+    log read; yields (bar, the log's byte callback, the position of an event)."""
+    from perpspec.terminal import Bar, progress_bar
+
+    if not wanted:
+        yield Bar(None, None), None, lambda ev: 0
+        return
+    spec = sc.generator
+    if spec is not None:
+        tick_ms = spec.tick_seconds * 1000
+        total = div_floor(spec.hours * 3600, spec.tick_seconds) + 1
+        with progress_bar(f"run {sc.name}", total, "events") as bar:
+            yield bar, None, lambda ev: div_floor(ev.t - spec.start_time, tick_ms)
+        return
+    assert sc.log is not None
+    done = [0]
+
+    def on_bytes(n: int) -> None:
+        done[0] = n
+
+    with progress_bar(f"run {sc.name}", sc.log.stat().st_size, "events", in_bytes=True) as bar:
+        yield bar, on_bytes, lambda ev: done[0]
+
+
 def run_scenario_cli(ref: str | None, out: Path) -> int:
     """The ``perpspec run`` command: run, print the summary, write the report folder."""
     from perpspec.profiles import bundled_names, load_profile
-    from perpspec.report import print_summary, write_report
-    from rich.console import Console
+    from perpspec.report import prepare_folder, print_summary, unplottable, write_report
+    from perpspec.terminal import err_console, out_console
 
     sc = load_scenario(ref)
     if sc.profile not in bundled_names() and not Path(sc.profile).exists():
@@ -581,7 +675,16 @@ def run_scenario_cli(ref: str | None, out: Path) -> int:
             "nor a file",
         )
     profile = load_profile(sc.profile)  # a broken profile is reported at its own file and line
-    summary, series = run_scenario(sc, profile)
+    prepare_folder(out)  # a bad --out fails before the run, not after it
+    summary, series = run_scenario(sc, profile, progress=True)
     write_report(out, summary, series)
-    print_summary(Console(highlight=False), summary, out)
+    print_summary(out_console(), summary, out)
+    lost = unplottable(series.marks, summary.price_decimals) + unplottable(
+        series.indexes, summary.price_decimals
+    )
+    if lost:
+        err_console().print(
+            f"note: {lost} price point(s) beyond 10^300 have no float coordinate and are left out "
+            "of mark_index.png; summary.json has their exact values"
+        )
     return 0

@@ -246,33 +246,58 @@ def run_proof(spec: ProofSpec, subject: Subject, timeout_s: int | None = None) -
         ob = spec.fn(subject.value)
     except Exception as exc:  # the model function could not be run on Z3 terms
         return ProofResult(
-            **base, status="error", bounds=spec.bounds, claims=0,
-            reason=f"building the proof failed: {type(exc).__name__}: {exc}", time_ms=elapsed(),
+            **base,
+            status="error",
+            bounds=spec.bounds,
+            claims=0,
+            reason=f"building the proof failed: {type(exc).__name__}: {exc}",
+            time_ms=elapsed(),
         )
     bounds = f"{spec.bounds}; {ob.bounds}" if ob.bounds else spec.bounds
     if not ob.claims:
-        return ProofResult(**base, status="n/a", bounds=bounds, claims=0,
-                           reason="nothing to check for this subject (see bounds)", time_ms=elapsed())
+        return ProofResult(
+            **base,
+            status="n/a",
+            bounds=bounds,
+            claims=0,
+            reason="nothing to check for this subject (see bounds)",
+            time_ms=elapsed(),
+        )
     unknown: tuple[str, str] | None = None
     for claim in ob.claims:
         try:
             status, values, reason = check_claim(claim, limit)
         except z3.Z3Exception as exc:
             return ProofResult(
-                **base, status="error", bounds=bounds, claims=len(ob.claims), failed_claim=claim.label,
-                reason=f"solver error: {exc}", time_ms=elapsed(),
+                **base,
+                status="error",
+                bounds=bounds,
+                claims=len(ob.claims),
+                failed_claim=claim.label,
+                reason=f"solver error: {exc}",
+                time_ms=elapsed(),
             )
         if status == "counterexample":
             return ProofResult(
-                **base, status=status, bounds=bounds, claims=len(ob.claims), failed_claim=claim.label,
-                counterexample=values, time_ms=elapsed(),
+                **base,
+                status=status,
+                bounds=bounds,
+                claims=len(ob.claims),
+                failed_claim=claim.label,
+                counterexample=values,
+                time_ms=elapsed(),
             )
         if status == "unknown" and unknown is None:
             unknown = (claim.label, reason)
     if unknown is not None:
         return ProofResult(
-            **base, status="unknown", bounds=bounds, claims=len(ob.claims), failed_claim=unknown[0],
-            reason=f"solver returned unknown ({unknown[1]}) within {limit} s", time_ms=elapsed(),
+            **base,
+            status="unknown",
+            bounds=bounds,
+            claims=len(ob.claims),
+            failed_claim=unknown[0],
+            reason=f"solver returned unknown ({unknown[1]}) within {limit} s",
+            time_ms=elapsed(),
         )
     return ProofResult(**base, status="proved", bounds=bounds, claims=len(ob.claims), time_ms=elapsed())
 
@@ -284,9 +309,13 @@ def select(specs: Iterable[ProofSpec], only: str | None = None, fast_only: bool 
 
 
 def run_all(
-    only: str | None = None, timeout_s: int | None = None, fast_only: bool = False
+    only: str | None = None,
+    timeout_s: int | None = None,
+    fast_only: bool = False,
+    on_result: Callable[[int], None] | None = None,
 ) -> list[ProofResult]:
-    """Run every selected proof on each of its subjects, in ID then subject order."""
+    """Run every selected proof on each of its subjects, in ID then subject order
+    (``on_result(results so far)`` after each one: the progress bar of ``perpspec prove``)."""
     results = []
     for spec in select(all_proofs(), only, fast_only):
         try:
@@ -296,4 +325,6 @@ def run_all(
             subjects = [Subject("(subjects)", error=why)]
         for subject in subjects:
             results.append(run_proof(spec, subject, timeout_s))
+            if on_result is not None:
+                on_result(len(results))
     return results

@@ -20,9 +20,12 @@ from typing import Any
 
 import orjson
 from perpspec.errors import InputError, Place
+from perpspec.outfiles import prepare_parent, write_file
 from perpspec.proofs.framework import ProofResult, ProofSpec, all_proofs, run_all, select
+from perpspec.terminal import out_console, progress_bar
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 SCHEMA_VERSION = 1
 
@@ -75,19 +78,20 @@ def print_table(results: Sequence[ProofResult], console: Console) -> None:
     table.add_column("bounds", overflow="fold", ratio=1)
     for r in results:
         status = r.status if not r.failed_claim else f"{r.status} ({r.failed_claim})"
-        table.add_row(r.proof_id, r.subject, f"[{_STYLE[r.status]}]{status}[/]", f"{r.time_ms} ms", r.bounds)
+        cells = (Text(r.proof_id), Text(r.subject), Text(status, _STYLE[r.status]))
+        table.add_row(*cells, f"{r.time_ms} ms", Text(r.bounds))
     console.print(table)
     for r in results:
         if r.status == "proved":
             continue
-        head = f"[{_STYLE[r.status]}]{r.proof_id} {r.subject}: {r.status}[/]"
-        console.print(f"{head} — {r.title}", highlight=False)
+        head = Text(f"{r.proof_id} {r.subject}: {r.status}", _STYLE[r.status])
+        console.print(Text.assemble(head, f" — {r.title}"), highlight=False)
         if r.failed_claim:
-            console.print(f"  claim: {r.failed_claim}", highlight=False)
+            console.print(Text(f"  claim: {r.failed_claim}"), highlight=False)
         for name, value in r.counterexample.items():
-            console.print(f"  {name} = {value}", highlight=False)
+            console.print(Text(f"  {name} = {value}"), highlight=False)
         if r.reason:
-            console.print(f"  {r.reason}", highlight=False)
+            console.print(Text(f"  {r.reason}"), highlight=False)
 
 
 def run_proofs(json_out: Path | None, only: str | None, timeout: int, fast_only: bool = False) -> int:
@@ -98,15 +102,14 @@ def run_proofs(json_out: Path | None, only: str | None, timeout: int, fast_only:
     if not specs:
         known = ", ".join(s.id for s in all_proofs())
         raise InputError(Place("--only"), f"no proof ID contains {only!r}; the proofs are: {known}")
-    results = run_all(only, timeout, fast_only)
-    console = Console()
+    if json_out is not None:
+        prepare_parent(json_out, "--json")  # a bad path fails before the proofs run
+    with progress_bar("prove", None, "proofs") as bar:
+        results = run_all(only, timeout, fast_only, on_result=lambda n: bar.update(n, n))
+    console = out_console()
     print_table(results, console)
     counts: Counter[str] = Counter(r.status for r in results)
     console.print(", ".join(f"{counts[k]} {k}" for k in _ORDER))
     if json_out is not None:
-        try:
-            json_out.parent.mkdir(parents=True, exist_ok=True)
-            json_out.write_bytes(to_json(results, specs, timeout, only))
-        except OSError as exc:
-            raise InputError(Place(str(json_out)), f"cannot write the JSON results: {exc}") from None
+        write_file(json_out, to_json(results, specs, timeout, only), "--json")
     return 1 if any(r.failed for r in results) else 0

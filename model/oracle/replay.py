@@ -19,9 +19,9 @@ records, comparison and the divergence report, digest and output files).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import attrs
 from perpspec.decoding import describe, load_json_line
@@ -39,6 +39,7 @@ from perpspec.events import (
     encode_output,
 )
 from perpspec.oracle.digest import digest
+from perpspec.outfiles import Sink
 from perpspec.profile import Profile
 from perpspec.profiles import load_profile
 from perpspec.state import Exchange, initial_exchange
@@ -427,11 +428,13 @@ def _touched(event: Event, outs: list[Any]) -> tuple[str, ...]:
 def replay_log(
     path: Path,
     profile: Profile,
-    digests: IO[bytes] | None = None,
-    outputs: IO[bytes] | None = None,
-    progress: Any = None,
+    digests: Sink | None = None,
+    outputs: Sink | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReplayResult:
     """Rules: ORC-RPL-01, ORC-RPL-04. Apply the log; stop at the first divergence.
+
+    ``progress(bytes read, events applied)`` is called every few thousand lines.
 
     ``digests`` receives ``b"<line> <sha256 hex>\\n"`` after every event (rejected ones
     too: their state is unchanged); ``outputs`` receives every output line (EVT-OUT-01).
@@ -441,7 +444,11 @@ def replay_log(
     by_kind: Counter[str] = Counter()
     events = expects = 0
     last: tuple[int, Event, list[Any]] | None = None
-    for lineno, item in iter_log(path, profile, progress):
+
+    def tick(done: int) -> None:
+        progress(done, events)
+
+    for lineno, item in iter_log(path, profile, None if progress is None else tick):
         if isinstance(item, Expect):
             if last is None:
                 raise InputError(Place(str(path), lineno, "kind"), "an expect record must follow an event")
@@ -472,56 +479,52 @@ def run_replay(
     outputs: Path | None = None,
     console: Console | None = None,
 ) -> int:
-    """Rule: ORC-RPL-01. The ``perpspec replay`` command. 0 clean, 1 divergence (2: InputError)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+    """Rules: ORC-RPL-01, ORC-RPL-04. The ``perpspec replay`` command. 0 clean, 1 divergence
+    (2: InputError).
 
-    console = console or Console(highlight=False, soft_wrap=True)
+    ``--digests``/``--outputs`` may not name an input (the log, a profile file) or each other;
+    they are written through :func:`perpspec.outfiles.output_file`: renamed into place when
+    the replay ends (with or without a divergence), removed after an input error. A progress
+    bar (bytes of the log, events/s, ETA) shows on a terminal only.
+    """
+    from contextlib import ExitStack
+
+    from perpspec.outfiles import output_file, refuse_inputs
+    from perpspec.terminal import out_console, progress_bar
+
+    console = console or out_console()
     profile = load_profile(profile_ref)
     if not log.exists():
         raise InputError(Place(str(log)), "no such event log")
     if log.is_dir():
         raise InputError(Place(str(log)), "a folder, not an event log")
-    bar_console = Console(stderr=True)
-    files: list[IO[bytes]] = []
-    try:
-        dig = _open_out(digests, files)
-        outf = _open_out(outputs, files)
-        with Progress(
-            TextColumn("replay"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=bar_console,
-            disable=not bar_console.is_terminal,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("replay", total=log.stat().st_size)
-            result = replay_log(log, profile, dig, outf, lambda n: bar.update(task, completed=n))
-    finally:
-        for f in files:
-            f.close()
+    inputs = [log, *_profile_paths(profile_ref)]
+    refuse_inputs({"--digests": digests, "--outputs": outputs}, inputs)
+    with ExitStack() as stack:
+        dig = stack.enter_context(output_file(digests, "--digests"))
+        outf = stack.enter_context(output_file(outputs, "--outputs"))
+        bar = stack.enter_context(progress_bar("replay", log.stat().st_size, "events", in_bytes=True))
+        result = replay_log(log, profile, dig, outf, bar.update)
     if result.divergence is not None:
-        console.print(result.divergence.render(str(log), result.exchange), markup=False, soft_wrap=True)
+        console.print(result.divergence.render(str(log), result.exchange))
         return 1
     console.print(
         f"replay OK: {log}: {result.events} events, {result.expects} expect records checked, "
-        f"{sum(result.rejections.values())} rejected",
-        markup=False,
+        f"{sum(result.rejections.values())} rejected"
     )
     for kind, n in sorted(result.by_kind.items()):
-        console.print(f"  {kind}: {n}", markup=False)
+        console.print(f"  {kind}: {n}")
     for rule, n in sorted(result.rejections.items()):
-        console.print(f"  rejected by {rule}: {n}", markup=False)
-    console.print(f"final state digest {digest(result.exchange)}", markup=False, soft_wrap=True)
+        console.print(f"  rejected by {rule}: {n}")
+    console.print(f"final state digest {digest(result.exchange)}")
     return 0
 
 
-def _open_out(path: Path | None, files: list[IO[bytes]]) -> IO[bytes] | None:
-    if path is None:
-        return None
-    try:
-        fh = open(path, "wb")
-    except OSError as exc:
-        raise InputError(Place(str(path)), f"cannot write: {exc.strerror}") from None
-    files.append(fh)
-    return fh
+def _profile_paths(profile_ref: str) -> list[Path]:
+    """The files a profile reference reads (none for a bundled profile name)."""
+    from perpspec.profiles import bundled_names
+
+    if profile_ref in bundled_names():
+        return []
+    path = Path(profile_ref)
+    return sorted(path.glob("*.toml")) if path.is_dir() else [path]
