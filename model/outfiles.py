@@ -129,7 +129,8 @@ def _write_error(exc: OSError, path: Path, option: str) -> InputError:
 @implements("ORC-RPL-04")
 @contextmanager
 def output_file(path: Path | None, option: str = "output") -> Iterator[Sink | None]:
-    """Rule: ORC-RPL-04. Open ``path`` for writing (``None`` yields ``None``); commit it only if the block succeeds.
+    """Rule: ORC-RPL-04. Open ``path`` for writing (``None`` yields ``None``); commit it only
+    if the block succeeds.
 
     A regular file is written to ``.NAME.XXXX.part`` in the same folder and renamed onto
     ``path`` at the end of a block that raised nothing; an exception removes the temporary
