@@ -39,7 +39,7 @@ def _say(code: int, label: str, message: str) -> None:
 def _silence_stdout() -> None:
     """After a closed pipe: point stdout at /dev/null so that the interpreter's final flush
     does not print a second error (only for the real stdout, never a test's capture)."""
-    if sys.stdout is sys.__stdout__:
+    if sys.stdout is sys.__stdout__ and sys.stdout is not None:
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

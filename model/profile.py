@@ -55,6 +55,26 @@ class Scales:
     )
 
 
+@implements("UNT-MKT-01")
+def symbol_problem(symbol: str) -> str | None:
+    """Rule: UNT-MKT-01. Why ``symbol`` cannot name a market, or ``None``.
+
+    A symbol is non-empty and has no ``/`` (the separator of ``ACCOUNT/SYMBOL/SLOT`` bad-debt
+    keys and of ``SYMBOL/SLOT`` in expect records: ``A/B`` made them ambiguous), no ``.``
+    (the separator of ``param_change`` paths ``markets.SYMBOL.field``), no whitespace and no
+    control characters.
+    """
+    if not symbol:
+        return "a market symbol must not be empty"
+    bad = sorted({c for c in symbol if c in "/." or c.isspace() or not c.isprintable()})
+    if bad:
+        return (
+            f"market symbol {symbol!r} contains {', '.join(repr(c) for c in bad)}; '/' separates "
+            "ACCOUNT/SYMBOL/SLOT keys and '.' param_change paths (rename the market)"
+        )
+    return None
+
+
 @attrs.frozen
 class MarketSpec:
     """``[markets.SYMBOL]``: one perpetual market's static parameters.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from math import nan
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,6 @@ def _coords(values: Sequence[int], decimals: int) -> list[Any]:
     """
     scale = 10**decimals
     limit = PLOT_LIMIT * scale
-    nan = float("nan")
     return [v / scale if -limit <= v <= limit else nan for v in values]
 
 
@@ -227,22 +227,20 @@ def _figures(out: Path, s: Summary, series: Series) -> list[Path]:
         write_file(path, buf.getvalue(), "--out")
         written.append(path)
 
-    # User text (scenario and market names, the settlement currency) is never read as
-    # matplotlib mathtext: "$\\undefined$" in a scenario name must print as it is.
-    plain = {"parse_math": False}
-
+    # parse_math=False on every label with user text (scenario and market names, the
+    # settlement currency): "$\\undefined$" in a scenario name prints as it is.
     with matplotlib.rc_context({"path.simplify": True, "axes.grid": True, "grid.alpha": 1 / 4}):
         fig = Figure(figsize=(10, 6))
         ax, bx = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
         ax.plot(hours, _coords(series.indexes, s.price_decimals), label="index", linewidth=1)
         ax.plot(hours, _coords(series.marks, s.price_decimals), label="mark", linewidth=1, alpha=3 / 4)
-        ax.set_ylabel(f"price ({s.settlement})", **plain)
-        ax.set_title(f"{s.market} mark vs index ({s.scenario})", **plain)
+        ax.set_ylabel(f"price ({s.settlement})", parse_math=False)
+        ax.set_title(f"{s.market} mark vs index ({s.scenario})", parse_math=False)
         ax.legend()
         basis = [m - i for m, i in zip(series.marks, series.indexes, strict=True)]
         bx.plot(hours, _coords(basis, s.price_decimals), linewidth=1, color="tab:red")
         bx.axhline(0, color="black", linewidth=1 / 2)
-        bx.set_ylabel(f"mark - index ({s.settlement})", **plain)
+        bx.set_ylabel(f"mark - index ({s.settlement})", parse_math=False)
         bx.set_xlabel("hours")
         save(fig, FIGURES[0])
 
@@ -264,7 +262,7 @@ def _figures(out: Path, s: Summary, series: Series) -> list[Path]:
         ax.axhline(0, color="black", linewidth=1 / 2)
         ax.set_xlabel("hours")
         ax.set_ylabel("funding rate per interval (%)")
-        ax.set_title(f"{s.market} funding rate ({s.scenario})", **plain)
+        ax.set_title(f"{s.market} funding rate ({s.scenario})", parse_math=False)
         save(fig, FIGURES[1])
 
         fig = Figure(figsize=(10, 4))
@@ -272,6 +270,6 @@ def _figures(out: Path, s: Summary, series: Series) -> list[Path]:
         ax.plot(hours, _coords(series.open_interest, s.size_decimals), linewidth=1)
         ax.set_xlabel("hours")
         ax.set_ylabel("open interest (base)")
-        ax.set_title(f"{s.market} open interest ({s.scenario})", **plain)
+        ax.set_title(f"{s.market} open interest ({s.scenario})", parse_math=False)
         save(fig, FIGURES[2])
     return written

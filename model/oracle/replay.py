@@ -446,7 +446,8 @@ def replay_log(
     last: tuple[int, Event, list[Any]] | None = None
 
     def tick(done: int) -> None:
-        progress(done, events)
+        if progress is not None:
+            progress(done, events)
 
     for lineno, item in iter_log(path, profile, None if progress is None else tick):
         if isinstance(item, Expect):

@@ -21,7 +21,7 @@ import cattrs
 from perpspec.decoding import FieldError, check_int, describe, load_toml
 from perpspec.errors import InputError, Place
 from perpspec.numeric import Rounding
-from perpspec.profile import ContractKind, MarketSpec, Meta, Profile, Scales
+from perpspec.profile import ContractKind, MarketSpec, Meta, Profile, Scales, symbol_problem
 from perpspec.quantities import Exact, Money, Price, Rate, Size
 from perpspec.registry import variants_of
 from perpspec.tomlplaces import line_of
@@ -127,6 +127,8 @@ def _structure(data: dict[str, Any], place: Callable[[str], Place], first: str) 
     if not isinstance(data["markets"], dict) or not data["markets"]:
         raise InputError(place("markets"), "expected at least one [markets.SYMBOL] table")
     for sym, spec in data["markets"].items():
+        if (problem := symbol_problem(sym)) is not None:
+            raise InputError(place(f"markets.{sym}"), problem)
         markets[sym] = _run(conv, spec, MarketSpec, f"markets.{sym}", place)
     mechanisms: dict[str, Any] = {}
     for section, value in data.items():

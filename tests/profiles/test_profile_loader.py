@@ -268,3 +268,19 @@ def test_market_grid_checked_at_load(
     assert err.place.field == field
     assert err.place.line == _line_of(text, needle)
     assert fragment in str(err)
+
+
+@pytest.mark.rule("UNT-MKT-01")
+@pytest.mark.parametrize("symbol", ['"BTC/USDT"', '""', '"BTC.P"', '"BTC USDT"'])
+def test_a_market_symbol_that_would_make_keys_ambiguous_is_refused(tmp_path: Path, symbol: str) -> None:
+    """'/' made ACCOUNT/SYMBOL/SLOT bad-debt keys and SYMBOL/SLOT expect keys ambiguous (a
+    correct expect record diverged); '.' cannot be named in a param_change path."""
+    text = GOOD.replace("[markets.BTCUSDT]", f"[markets.{symbol}]").replace(
+        "[markets.BTCUSDT.margin]", f"[markets.{symbol}.margin]"
+    )
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_profile(path)
+    assert str(err.value).startswith(str(path)) and "field 'markets." in str(err.value)
+    assert "symbol" in err.value.message
