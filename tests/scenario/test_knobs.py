@@ -116,8 +116,11 @@ def test_a_one_hour_scenario_emits_a_bounded_number_of_trades(tmp_path: Path) ->
 
 @pytest.mark.rule("SCN-SUM-01")
 def test_prices_beyond_the_float_range_still_give_figures(tmp_path: Path) -> None:
-    assert _coords([10**400, 5 * 10**8], 8)[1] == 5.0
-    huge = "1" + "0" * 400
+    """A value a float cannot hold is a gap in the figure (10^400 raised OverflowError); the
+    largest price an event may carry (64 digits, EVT-LIM-01) plots, and the summary is exact."""
+    assert _coords([10**400, 5 * 10**8, -(10**400)], 8)[1] == 5.0
+    assert [v != v for v in _coords([10**400, 5 * 10**8, -(10**400)], 8)] == [True, False, True]
+    huge = "9" * 62
     head = {"kind": "scenario", "version": 1, "name": "huge", "profile": "binance-usdm", "market": "BTCUSDT"}
     lines = [
         orjson.dumps(head).decode(),
