@@ -6,7 +6,7 @@
   accounts use the slot ``"BOTH"``; hedge-mode accounts use ``"LONG"`` (size >= 0) and
   ``"SHORT"`` (size <= 0) (rule ACC-HDG-01).
 
-Rules: ACC-CRS-01, ACC-ISO-01, ACC-HDG-01, ACC-WDR-01, ACC-LIQ-01.
+Rules: ACC-CRS-01, ACC-COL-01, ACC-ISO-01, ACC-HDG-01, ACC-WDR-01, ACC-LIQ-01.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
+from perpspec.margin import collateral_upnl
 from perpspec.margin.accounting import AccountingBase, Trigger
 from perpspec.market_runtime import runtime_of
 from perpspec.numeric import Term, and_, div_ceil, max_
@@ -96,13 +97,13 @@ def position_requirement(
     """IM and MM of one position from its market's margin model, at the mark.
 
     ``PositionRisk(|size|, |N(mark)|, leverage, oi_notional[symbol])`` fed to
-    ``market.margin.initial`` and ``.maintenance``.
+    ``market.margin.initial`` and ``.maintenance``, with ``N`` the margin notional (PNL-NOT-02).
     """
     rt = runtime_of(profile).markets[symbol]
     if pos.size == 0:
         return Requirement(0, 0)
     size = abs(pos.size)
-    n = rt.notional(size, _mark(marks, symbol))
+    n = rt.margin_notional(size, _mark(marks, symbol))
     oi = (oi_notional or {}).get(symbol, 0)
     return Requirement(
         initial=rt.initial(size, n, pos.leverage, oi), maintenance=rt.maintenance(size, n, pos.leverage, oi)
@@ -121,7 +122,7 @@ def position_initial(
     if pos.size == 0:
         return 0
     size = abs(pos.size)
-    n = rt.notional(size, _mark(marks, symbol))
+    n = rt.margin_notional(size, _mark(marks, symbol))
     return rt.initial(size, n, pos.leverage, (oi_notional or {}).get(symbol, 0))
 
 
@@ -149,6 +150,25 @@ def equity(account: Account, marks: Mapping[str, int], profile: Any) -> int:
     return total
 
 
+@implements("ACC-COL-01")
+def collateral(account: Account, marks: Mapping[str, int], profile: Any, initial: bool) -> int:
+    """Rule: ACC-COL-01. The cross collateral an initial-margin (``initial=True``) or a
+    maintenance-margin check compares with the requirement:
+    :math:`collateral + \\sum_{cross} w(uPnL_i)`, with ``w`` the market's margin model's
+    weighting of uPnL for that check (Drift: asset weights, and at most $100 of positive uPnL
+    per position for initial margin, MRG-DRF-04/05); ``w(u) = u`` for models without one, so
+    both figures equal :func:`equity` there."""
+    total = account.collateral
+    markets = runtime_of(profile).markets
+    for (sym, _slot), p in cross_positions(account):
+        if p.size == 0:
+            continue
+        rt = markets[sym]
+        upnl = rt.upnl(p.size, p.entry_value, _mark(marks, sym))
+        total += collateral_upnl(rt.spec.margin, upnl, initial) if rt.weights_upnl else upnl
+    return total
+
+
 @implements("ACC-CRS-01")
 def requirement(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
@@ -162,14 +182,15 @@ def requirement(
     return Requirement(im, mm)
 
 
-@implements("ACC-CRS-01")
+@implements("ACC-CRS-01", "ACC-COL-01")
 def equity_and_initial(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> tuple[int, int]:
-    """Rule: ACC-CRS-01. ``(equity(...), requirement(...).initial)`` in one pass over the cross
-    positions, without the maintenance margins and without sorting (the sums do not depend on
-    the order). The engine calls it on every side of every fill; the formulas are the
-    markets' generated fast paths (:mod:`perpspec.market_runtime`)."""
+    """Rules: ACC-CRS-01, ACC-COL-01. ``(collateral(..., initial=True), requirement(...).initial)``
+    in one pass over the cross positions: the figures of an initial-margin check. Without the
+    maintenance margins and without sorting (the sums do not depend on the order). The engine
+    calls it on every side of every fill; the formulas are the markets' generated fast paths
+    (:mod:`perpspec.market_runtime`)."""
     markets = runtime_of(profile).markets
     oi = oi_notional or {}
     eq, im = account.collateral, 0
@@ -181,10 +202,11 @@ def equity_and_initial(
         price = marks.get(sym)
         if price is None:
             price = _mark(marks, sym)
-        eq += rt.upnl(size, p.entry_value, price)
+        upnl = rt.upnl(size, p.entry_value, price)
+        eq += collateral_upnl(rt.spec.margin, upnl, True) if rt.weights_upnl else upnl
         if size < 0:
             size = -size
-        im += rt.initial(size, rt.notional(size, price), p.leverage, oi.get(sym, 0))
+        im += rt.initial(size, rt.margin_notional(size, price), p.leverage, oi.get(sym, 0))
     return eq, im
 
 
@@ -221,15 +243,16 @@ def is_liquidatable(equity_: Term, maintenance: Term, trigger: Trigger) -> Any:
     return equity_ < maintenance
 
 
-@implements("ACC-LIQ-01")
+@implements("ACC-LIQ-01", "ACC-COL-01")
 def liquidatable(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> bool:
-    """Rule: ACC-LIQ-01. Is the cross part of the account liquidatable (venue's predicate)?"""
+    """Rules: ACC-LIQ-01, ACC-COL-01. Is the cross part of the account liquidatable (venue's
+    predicate on the maintenance collateral and requirement)?"""
     acc = accounting_of(profile)
     return bool(
         is_liquidatable(
-            equity(account, marks, profile),
+            collateral(account, marks, profile, initial=False),
             requirement(account, marks, profile, oi_notional).maintenance,
             acc.trigger,
         )
@@ -276,13 +299,15 @@ def transfer_requirement(initial: Term, total_notional: Term, accounting: Accoun
     return max_(initial, div_ceil(total_notional * accounting.transfer_min_rate, RATE_ONE))
 
 
-@implements("ACC-WDR-01")
+@implements("ACC-WDR-01", "ACC-COL-01")
 def available_for_withdrawal(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> int:
-    """Rule: ACC-WDR-01. :math:`\\max(0, equity - \\max(IM, rate \\cdot \\sum |N_i|))` over cross positions.
+    """Rules: ACC-WDR-01, ACC-COL-01. :math:`\\max(0, C_{init} - \\max(IM, rate \\cdot \\sum |N_i|))`
+    over cross positions, ``C_init`` the initial collateral (equity for unweighted models).
 
-    Default rate 0 (``equity - IM``); Hyperliquid 10% of the total position value.
+    Default rate 0 (``C_init - IM``: Drift's free collateral); Hyperliquid 10% of the total
+    position value.
     """
     acc = accounting_of(profile)
     req = requirement(account, marks, profile, oi_notional)
@@ -291,7 +316,8 @@ def available_for_withdrawal(
         for k, p in cross_positions(account)
         if p.size != 0
     )
-    free = equity(account, marks, profile) - int(transfer_requirement(req.initial, total, acc))
+    need = int(transfer_requirement(req.initial, total, acc))
+    free = collateral(account, marks, profile, initial=True) - need
     return max(0, free)
 
 
@@ -302,6 +328,7 @@ __all__ = [
     "Requirement",
     "Slot",
     "available_for_withdrawal",
+    "collateral",
     "cross_positions",
     "equity",
     "equity_and_initial",

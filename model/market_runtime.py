@@ -9,6 +9,8 @@ formula attributes are plain Python functions of the position's integers, **gene
 constants folded in:
 
 - ``notional(size_abs, price)``: :func:`perpspec.position.notional_term` (PNL-NOT-01);
+- ``margin_notional(size_abs, price)``: :func:`perpspec.position.margin_notional_term`, the
+  notional fed to the margin model (PNL-NOT-02);
 - ``upnl(size, entry_value, mark)``: :func:`perpspec.position.upnl_term` (PNL-LIN-01, PNL-INV-01);
 - ``initial(size, notional, leverage, oi_notional)`` and ``maintenance(...)``: the market's
   margin variant's ``initial`` / ``maintenance`` of a
@@ -35,10 +37,10 @@ from typing import Any
 
 from perpspec.codegen import NotTraceable, generate
 from perpspec.fees import NO_FEES_ROUNDING, fill_fee_term
-from perpspec.margin import PositionRisk
+from perpspec.margin import PositionRisk, WeightedUnrealizedPnl
 from perpspec.margin.accounting import AccountingBase
 from perpspec.numeric import Rounding
-from perpspec.position import accounting_of, notional_term, upnl_term
+from perpspec.position import accounting_of, margin_notional_term, notional_term, upnl_term
 from perpspec.profile import ContractKind, MarketSpec, Profile, Scales
 
 __all__ = ["MarketRuntime", "ProfileRuntime", "runtime_of"]
@@ -54,12 +56,14 @@ class MarketRuntime:
         "initial",
         "inverse",
         "maintenance",
+        "margin_notional",
         "notional",
         "reads_oi",
         "scales",
         "spec",
         "symbol",
         "upnl",
+        "weights_upnl",
     )
 
     def __init__(
@@ -94,6 +98,11 @@ class MarketRuntime:
         self.notional = make(
             "notional", ("size_abs", "price"), lambda q, p: notional_term(q, p, spec, scales, accounting)
         )
+        self.margin_notional = make(
+            "margin_notional",
+            ("size_abs", "price"),
+            lambda q, p: margin_notional_term(q, p, spec, scales, accounting),
+        )
         self.upnl = make(
             "upnl",
             ("size", "entry_value", "mark"),
@@ -117,6 +126,8 @@ class MarketRuntime:
             lambda q, p, n, r: fill_fee_term(q, p, n, r, fee_rounding, spec, scales, per_contract),
         )
         self.generated = tuple(generated)
+        #: does the margin model weight uPnL in collateral (ACC-COL-01)?
+        self.weights_upnl = isinstance(margin, WeightedUnrealizedPnl)
         #: does the margin model's IM or MM depend on the market's open-interest notional?
         self.reads_oi = reads_oi
 

@@ -16,7 +16,8 @@ and :math:`F(q, p)` the signed cost of a fill of ``q`` at ``p``:
   :math:`\\sigma (E_c + F(q, p))` with :math:`E_c` the closed part's share of ``E``
   (rule PNL-RED-01).
 
-Rules: PNL-LIN-01, PNL-INV-01, PNL-AVG-01, PNL-AVG-02, PNL-RED-01, PNL-FLIP-01.
+Rules: PNL-LIN-01, PNL-LIN-02, PNL-INV-01, PNL-AVG-01, PNL-AVG-02, PNL-NOT-01, PNL-NOT-02,
+PNL-RED-01, PNL-FLIP-01.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import attrs
 from perpspec.margin.accounting import DEFAULT_ACCOUNTING, AccountingBase, BitmexSatoshiAccounting
-from perpspec.numeric import Rounding, Term, abs_, div_ceil, div_floor, div_half_up, pow10, rescale
+from perpspec.numeric import Rounding, Term, abs_, div_ceil, div_floor, div_half_up, div_round, pow10, rescale
 from perpspec.profile import ContractKind, MarketSpec, Scales
 from perpspec.traceability import implements
 
@@ -175,20 +176,22 @@ def entry_value_at(
     return fill_cost(size, price, market, scales, accounting)
 
 
-@implements("PNL-NOT-01")
+@implements("PNL-NOT-01", "PNL-NOT-02")
 def notional_term(
     size_abs: Term,
     price: Term,
     market: MarketSpec,
     scales: Scales,
     accounting: AccountingBase = DEFAULT_ACCOUNTING,
+    rounding: Rounding = Rounding.CEIL,
 ) -> Term:
-    """Rule: PNL-NOT-01. :math:`|N|` in money units at ``price`` (ints or Z3 terms).
+    """Rules: PNL-NOT-01, PNL-NOT-02. :math:`|N|` in money units at ``price`` (ints or Z3 terms).
 
-    Linear: :math:`\\lceil |q| \\cdot p \\cdot 10^{m-s-p} \\rceil`. Inverse:
-    :math:`\\lceil |q| \\cdot cv \\cdot 10^{m+p} / (p \\cdot 10^s) \\rceil`, or for
-    ``bitmex-satoshi`` :math:`|q| \\cdot round(cv \\cdot 10^{m+p} / (p \\cdot 10^s))`.
-    Rounding: ceil (the requirement is never understated).
+    Linear: :math:`R(|q| \\cdot p \\cdot 10^{m-s-p})`. Inverse:
+    :math:`R(|q| \\cdot cv \\cdot 10^{m+p} / (p \\cdot 10^s))`, or for ``bitmex-satoshi``
+    :math:`|q| \\cdot round(cv \\cdot 10^{m+p} / (p \\cdot 10^s))`. ``R`` is ``rounding``: ceil
+    (PNL-NOT-01, the requirement is never understated) unless a caller names the margin
+    notional's rounding (:func:`margin_notional_term`, PNL-NOT-02).
     """
     q = abs_(size_abs)
     if market.contract is ContractKind.INVERSE:
@@ -196,10 +199,35 @@ def notional_term(
         den = price * pow10(scales.size_decimals)
         if accounting.per_contract_rounding():
             return q * div_half_up(num, den)
-        return div_ceil(q * num, den)
-    return rescale(
-        q * price, scales.size_decimals + scales.price_decimals, scales.money_decimals, Rounding.CEIL
-    )
+        return div_ceil(q * num, den) if rounding is Rounding.CEIL else div_round(q * num, den, rounding)
+    return rescale(q * price, scales.size_decimals + scales.price_decimals, scales.money_decimals, rounding)
+
+
+@implements("PNL-NOT-02")
+def margin_notional_term(
+    size_abs: Term,
+    price: Term,
+    market: MarketSpec,
+    scales: Scales,
+    accounting: AccountingBase = DEFAULT_ACCOUNTING,
+) -> Term:
+    """Rule: PNL-NOT-02. The notional fed to margin models (Drift's "liability value"):
+    :func:`notional_term` rounded with the accounting's ``liability_rounding`` (ceil by default,
+    i.e. PNL-NOT-01; floor for Drift, whose ``calculate_base_asset_value_with_oracle_price``
+    divides ``|base| * price`` down)."""
+    return notional_term(size_abs, price, market, scales, accounting, accounting.liability_rounding)
+
+
+@implements("PNL-NOT-02")
+def margin_notional(
+    size_abs: int,
+    price: int,
+    market: MarketSpec,
+    scales: Scales,
+    accounting: AccountingBase = DEFAULT_ACCOUNTING,
+) -> int:
+    """Rule: PNL-NOT-02. :func:`margin_notional_term` on ints."""
+    return int(margin_notional_term(size_abs, price, market, scales, accounting))
 
 
 @implements("PNL-NOT-01")
@@ -214,7 +242,7 @@ def notional(
     return int(notional_term(size_abs, price, market, scales, accounting))
 
 
-@implements("PNL-LIN-01", "PNL-INV-01")
+@implements("PNL-LIN-01", "PNL-LIN-02", "PNL-INV-01")
 def upnl_term(
     size: Term,
     entry_value: Term,
@@ -223,10 +251,16 @@ def upnl_term(
     scales: Scales,
     accounting: AccountingBase = DEFAULT_ACCOUNTING,
 ) -> Term:
-    """Rules: PNL-LIN-01, PNL-INV-01. Unrealized PnL at ``mark``, money units (ints or Z3 terms).
+    """Rules: PNL-LIN-01, PNL-LIN-02, PNL-INV-01. Unrealized PnL at ``mark``, money units (ints
+    or Z3 terms).
 
     :math:`\\sigma (E + F(-size, mark))`. Linear: :math:`size \\cdot mark - E`, rescaled
-    with floor. Inverse: :math:`E - V` with :math:`V` the coin value of ``size`` at ``mark``
+    with floor (PNL-LIN-01); with the accounting's ``upnl_rounding = trunc`` (PNL-LIN-02), the
+    value at mark is rounded toward zero and the whole money units of ``E`` are subtracted
+    after: :math:`trunc((size \\cdot mark - E_r) / 10^k) - E_w` with
+    :math:`E_w = \\lfloor E / 10^k \\rfloor`, :math:`E_r = E - E_w 10^k`, :math:`k = s+p-m`
+    (Drift: ``base * price / 1e9`` toward zero, plus ``quote_asset_amount``).
+    Inverse: :math:`E - V` with :math:`V` the coin value of ``size`` at ``mark``
     rounded up (ceil) as a signed value, so uPnL is rounded down (venue's favour);
     ``bitmex-satoshi`` values each contract at ``round(1e8/mark)`` (half up).
     A flat position (size 0, entry value 0) has uPnL 0.
@@ -239,15 +273,16 @@ def upnl_term(
         else:
             value = div_ceil(size * num, den)
         return entry_value - value
-    return rescale(
-        size * mark - entry_value,
-        scales.size_decimals + scales.price_decimals,
-        scales.money_decimals,
-        Rounding.FLOOR,
-    )
+    frm, to = scales.size_decimals + scales.price_decimals, scales.money_decimals
+    rounding = accounting.upnl_rounding
+    if rounding is Rounding.FLOOR or frm <= to:
+        return rescale(size * mark - entry_value, frm, to, Rounding.FLOOR)
+    unit = pow10(frm - to)
+    whole = div_floor(entry_value, unit)
+    return rescale(size * mark - (entry_value - whole * unit), frm, to, rounding) - whole
 
 
-@implements("PNL-LIN-01", "PNL-INV-01")
+@implements("PNL-LIN-01", "PNL-LIN-02", "PNL-INV-01")
 def unrealized_pnl(
     pos: Position,
     mark: int,
@@ -279,6 +314,8 @@ __all__ = [
     "entry_price",
     "entry_value_at",
     "fill_cost",
+    "margin_notional",
+    "margin_notional_term",
     "notional",
     "notional_term",
     "signed_notional",

@@ -14,11 +14,13 @@ market's open-interest notional for the models that scale with it.
 
 from __future__ import annotations
 
+import abc
 from fractions import Fraction
 from typing import Any, Protocol
 
 import attrs
 from perpspec.numeric import Term
+from perpspec.traceability import implements
 
 
 @attrs.frozen
@@ -43,6 +45,30 @@ class MarginModel(Protocol):
     def maintenance(self, pos: PositionRisk) -> Term: ...
 
     def initial(self, pos: PositionRisk) -> Term: ...
+
+
+class WeightedUnrealizedPnl(abc.ABC):
+    """The declared interface of a margin model that weights a position's unrealized PnL in
+    collateral (rule ACC-COL-01), with one figure for initial-margin checks and one for
+    maintenance (Drift: asset weights and the $100 cap, MRG-DRF-04/05). A model that does not
+    subclass it counts uPnL at face value in both."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def collateral_upnl(self, upnl: int, initial: bool) -> int:
+        """The part of ``upnl`` (money units) that counts as initial (``initial=True``) or
+        maintenance collateral."""
+
+
+@implements("ACC-COL-01")
+def collateral_upnl(model: object, upnl: int, initial: bool) -> int:
+    """Rule: ACC-COL-01. The collateral a position's ``upnl`` contributes under its market's
+    margin model: the model's own weighting when it declares :class:`WeightedUnrealizedPnl`,
+    else ``upnl``."""
+    if isinstance(model, WeightedUnrealizedPnl):
+        return model.collateral_upnl(upnl, initial)
+    return upnl
 
 
 @attrs.frozen

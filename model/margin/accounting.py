@@ -10,12 +10,14 @@ variant decides:
   multiplies by the number of contracts (rule PNL-AVG-02);
 - how the displayed average entry price is derived (PNL-AVG-01 exact, PNL-AVG-02 BitMEX);
 - the liquidation trigger predicate (rule ACC-LIQ-01) and the minimum transfer margin
-  (rule ACC-WDR-01).
+  (rule ACC-WDR-01);
+- the named roundings of a position's value at mark in its uPnL (PNL-LIN-01/02) and of the
+  notional fed to margin models (PNL-NOT-01/02).
 
 The module lives in ``perpspec.margin`` only so that it is auto-imported with the built-in
 variants; the section name in a profile is ``[accounting]``.
 
-Rules: PNL-INV-01, PNL-AVG-02, ACC-LIQ-01, ACC-WDR-01.
+Rules: PNL-INV-01, PNL-AVG-02, PNL-LIN-02, PNL-NOT-02, ACC-LIQ-01, ACC-WDR-01.
 """
 
 from __future__ import annotations
@@ -48,15 +50,27 @@ class AccountingBase:
     - ``trigger``: the cross liquidation predicate (ACC-LIQ-01).
     - ``transfer_min_rate``: the transfer (withdrawal) margin requirement is
       ``max(IM, ceil(rate * total notional))`` (ACC-WDR-01); Hyperliquid uses 10%.
+    - ``upnl_rounding``: how a linear position's value at mark becomes money units in its
+      uPnL: ``floor`` (PNL-LIN-01, the default) or ``trunc`` (PNL-LIN-02: Drift truncates
+      ``base * price`` toward zero, so a short's uPnL rounds up).
+    - ``liability_rounding``: how the notional fed to margin models becomes money units:
+      ``ceil`` (PNL-NOT-01, the default) or ``floor`` (PNL-NOT-02: Drift's liability value).
     """
 
     trigger: Trigger = Trigger.EQUITY_LT_MM
     transfer_min_rate: Rate = attrs.field(default=Rate(0))
+    upnl_rounding: Rounding = Rounding.FLOOR  # PNL-LIN-01 / PNL-LIN-02
+    liability_rounding: Rounding = Rounding.CEIL
 
     def check(self) -> list[tuple[str, str]]:
+        out = []
         if self.transfer_min_rate < 0:
-            return [("transfer_min_rate", "a rate cannot be negative")]
-        return []
+            out.append(("transfer_min_rate", "a rate cannot be negative"))
+        if self.upnl_rounding not in (Rounding.FLOOR, Rounding.TRUNC):
+            out.append(("upnl_rounding", "expected 'floor' (PNL-LIN-01) or 'trunc' (PNL-LIN-02)"))
+        if self.liability_rounding not in (Rounding.CEIL, Rounding.FLOOR):
+            out.append(("liability_rounding", "expected 'ceil' (PNL-NOT-01) or 'floor' (PNL-NOT-02)"))
+        return out
 
     # Overridden per variant -------------------------------------------------------------
 

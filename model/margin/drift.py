@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 
 import attrs
-from perpspec.margin import PositionRisk
+from perpspec.margin import PositionRisk, WeightedUnrealizedPnl
 from perpspec.numeric import div_floor, div_trunc, isqrt_floor
 from perpspec.quantities import Money
 from perpspec.registry import variant
@@ -104,8 +104,8 @@ def size_discount_asset_weight(size: int, imf_factor: int, weight: int) -> int:
 
 @variant("margin", "drift-size-premium")
 @attrs.frozen
-class DriftSizePremium:
-    """Rules: MRG-DRF-01, MRG-DRF-02, MRG-DRF-03, MRG-DRF-04, MRG-DRF-05.
+class DriftSizePremium(WeightedUnrealizedPnl):
+    """Rules: MRG-DRF-01, MRG-DRF-02, MRG-DRF-03, MRG-DRF-04, MRG-DRF-05, ACC-COL-01.
 
     :math:`MR = \\lfloor N \\cdot \\max(custom, ratio(|base|, type)) / 10^4 \\rfloor`.
     """
@@ -230,3 +230,10 @@ class DriftSizePremium:
         if kind is Requirement.INITIAL:
             out = min(out, MAX_POSITIVE_UPNL_FOR_INITIAL_MARGIN)
         return out
+
+    @implements("ACC-COL-01", "MRG-DRF-05")
+    def collateral_upnl(self, upnl: int, initial: bool) -> int:
+        """Rules: ACC-COL-01, MRG-DRF-04, MRG-DRF-05. A position's contribution to Drift's total
+        collateral: :meth:`weighted_unrealized_pnl` of type Initial (capped at $100) or
+        Maintenance (Drift ``calculate_perp_position_value_and_pnl``, quote price 1)."""
+        return self.weighted_unrealized_pnl(upnl, Requirement.INITIAL if initial else Requirement.MAINTENANCE)
