@@ -23,6 +23,7 @@ import orjson
 from perpspec.account import (
     Account,
     available_for_withdrawal,
+    collateral,
     equity,
     isolated_equity,
     isolated_liquidatable,
@@ -34,6 +35,7 @@ from perpspec.account import (
 )
 from perpspec.decoding import JsonNumber, describe, read_json_document
 from perpspec.errors import InputError, Place
+from perpspec.numeric import Rounding
 from perpspec.position import Position, accounting_of, entry_price, entry_value_at, notional
 from perpspec.profile import ContractKind, Profile
 from perpspec.profiles import load_profile
@@ -58,7 +60,7 @@ class Snapshot:
 
 
 _TOP = {"id", "collateral", "hedge_mode", "marks", "oi_notional", "positions"}
-_POS = {"symbol", "slot", "size", "entry_price", "leverage", "isolated", "isolated_margin"}
+_POS = {"symbol", "slot", "size", "entry_price", "quote_amount", "leverage", "isolated", "isolated_margin"}
 
 
 @implements("ACC-SNAP-01")
@@ -140,7 +142,7 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
     where: dict[tuple[str, str], str] = {}
     for i, raw in enumerate(raw_positions):
         at = f"positions[{i}]"
-        p = obj(raw, at, _POS, ("symbol", "size", "entry_price"))
+        p = obj(raw, at, _POS, ("symbol", "size"))
         sym = string(p["symbol"], f"{at}.symbol")
         if sym not in profile.markets:
             raise fail(
@@ -155,9 +157,16 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
             raise fail(f"{at}.size", "a position size must be non-zero (leave flat positions out)")
         default_slot = ("LONG" if size > 0 else "SHORT") if hedge else "BOTH"
         slot = string(p.get("slot", default_slot), f"{at}.slot")
-        entry_value = _entry_value(
-            p["entry_price"], size, market, f"{at}.entry_price", fail, units, scales, acc
-        )
+        if ("entry_price" in p) == ("quote_amount" in p):
+            raise fail(f"{at}.entry_price", "give exactly one of entry_price and quote_amount")
+        if "quote_amount" in p:
+            entry_value = _quote_entry_value(
+                p["quote_amount"], market, f"{at}.quote_amount", fail, units, scales
+            )
+        else:
+            entry_value = _entry_value(
+                p["entry_price"], size, market, f"{at}.entry_price", fail, units, scales, acc
+            )
         leverage = None
         if "leverage" in p:
             lev_s = (
@@ -237,6 +246,26 @@ def _entry_value(
     return value.numerator
 
 
+def _quote_entry_value(
+    v: Any, market: Any, field: str, fail: Callable[[str, str], InputError], units: Any, scales: Any
+) -> int:
+    """Rule: ACC-SNAP-01. A linear position stated as Drift stores it: ``quote_amount`` is the
+    signed quote balance of the position (money units; negative for a long bought), so the
+    entry value is :math:`E = -quote \\cdot 10^{s+p-m}` exactly (PNL-LIN-01)."""
+    if market.contract is ContractKind.INVERSE:
+        raise fail(field, "quote_amount states a linear position; give entry_price for an inverse one")
+    quote = units(v, field, scales.money_decimals, "an amount of money")
+    shift = scales.size_decimals + scales.price_decimals - scales.money_decimals
+    if shift >= 0:
+        return -quote * 10**shift
+    if quote % 10**-shift:
+        raise fail(
+            field,
+            f"quote_amount is not a whole number of 10^-{scales.size_decimals + scales.price_decimals} quote",
+        )
+    return -quote // 10**-shift
+
+
 # --------------------------------------------------------------------------------------
 # Reports
 # --------------------------------------------------------------------------------------
@@ -258,7 +287,15 @@ def margin_report(snap: Snapshot, profile: Profile) -> dict[str, Any]:
     """Rules: ACC-CRS-01, ACC-ISO-01, ACC-WDR-01, ACC-LIQ-01. Per-position and account figures."""
     acct, marks, oi = snap.account, snap.marks, snap.oi_notional
     acc = accounting_of(profile)
-    rules = {"ACC-SNAP-01", "ACC-CRS-01", "ACC-LIQ-01", "ACC-WDR-01", "PNL-NOT-01", "PNL-AVG-01"}
+    rules = {
+        "ACC-SNAP-01",
+        "ACC-CRS-01",
+        "ACC-COL-01",
+        "ACC-LIQ-01",
+        "ACC-WDR-01",
+        "PNL-NOT-01",
+        "PNL-AVG-01",
+    }
     rows = []
     for (sym, slot), pos in sorted(acct.positions.items()):
         market = profile.market(sym)
@@ -266,6 +303,10 @@ def margin_report(snap: Snapshot, profile: Profile) -> dict[str, Any]:
         rules.update(_rules_of(market.margin))
         if acc.per_contract_rounding():
             rules.add("PNL-AVG-02")
+        if acc.upnl_rounding is Rounding.TRUNC:
+            rules.add("PNL-LIN-02")
+        if acc.liability_rounding is not Rounding.CEIL:
+            rules.add("PNL-NOT-02")
         req = position_requirement(sym, pos, marks, profile, oi)
         row: dict[str, Any] = {
             "symbol": sym,
@@ -299,6 +340,8 @@ def margin_report(snap: Snapshot, profile: Profile) -> dict[str, Any]:
         "cross": {
             "collateral": _money(profile, acct.collateral),
             "equity": _money(profile, equity(acct, marks, profile)),
+            "initial_collateral": _money(profile, collateral(acct, marks, profile, initial=True)),
+            "maintenance_collateral": _money(profile, collateral(acct, marks, profile, initial=False)),
             "initial_margin": _money(profile, cross.initial),
             "maintenance_margin": _money(profile, cross.maintenance),
             "available_for_withdrawal": _money(profile, available_for_withdrawal(acct, marks, profile, oi)),
