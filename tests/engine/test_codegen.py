@@ -24,7 +24,7 @@ from perpspec.margin import PositionRisk
 from perpspec.margin.flat import FlatMargin
 from perpspec.market_runtime import MarketRuntime, runtime_of
 from perpspec.numeric import Rounding
-from perpspec.position import notional_term, upnl_term
+from perpspec.position import margin_notional_term, notional_term, upnl_term
 from perpspec.profiles import bundled_names, load_profile
 
 ints = st.integers(min_value=-(10**24), max_value=10**24)
@@ -95,13 +95,13 @@ def _runtime(name: str, sym: str) -> MarketRuntime:
     return runtime_of(load_profile(name)).markets[sym]
 
 
-@pytest.mark.rule("PNL-NOT-01", "PNL-LIN-01", "PNL-INV-01", "FEE-MT-01")
+@pytest.mark.rule("PNL-NOT-01", "PNL-NOT-02", "PNL-LIN-01", "PNL-INV-01", "FEE-MT-01")
 @pytest.mark.parametrize("name,sym", MARKETS)
 def test_bundled_markets_have_generated_fast_paths(name: str, sym: str) -> None:
     rt = _runtime(name, sym)
     if name == "dydx-v4" and sym == "LINK-USD":  # OI-scaled IMF (MRG-DYDX-01)
         assert rt.reads_oi
-    assert {"notional", "upnl", "fee"} <= set(rt.generated)
+    assert {"notional", "margin_notional", "upnl", "fee"} <= set(rt.generated)
     if type(rt.spec.margin).__name__ not in UNTRACEABLE_MARGIN:
         assert {"initial", "maintenance"} <= set(rt.generated)
 
@@ -149,6 +149,7 @@ def test_generated_market_formulas_equal_the_definitions(
     spec, scales, acc = rt.spec, rt.scales, rt.accounting
     pr = runtime_of(load_profile(name))
     assert rt.notional(abs(q), p) == notional_term(abs(q), p, spec, scales, acc)
+    assert rt.margin_notional(abs(q), p) == margin_notional_term(abs(q), p, spec, scales, acc)
     assert rt.upnl(q, e, p) == upnl_term(q, e, p, spec, scales, acc)
     risk = PositionRisk(abs(q), nn, lev, oi)
     assert _outcome(rt.initial, abs(q), nn, lev, oi) == _outcome(spec.margin.initial, risk)
