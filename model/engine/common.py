@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from perpspec.account import Account
 from perpspec.events import BadDebtOut
-from perpspec.position import accounting_of, notional
+from perpspec.market_runtime import runtime_of
 from perpspec.profile import MarketSpec
 from perpspec.state import Exchange, Market, position_debt_key
 from perpspec.traceability import implements
@@ -77,13 +77,20 @@ def account(ex: Exchange, account_id: str) -> Account:
 
 
 def oi_notional(ex: Exchange, marks: Mapping[str, int]) -> dict[str, int]:
-    """Open interest (long side) of each market at its valuation price, money units."""
+    """Open interest (long side) at the oracle (else valuation) price, money units, of each
+    market whose margin model reads it (``MarketRuntime.reads_oi``): the value is only ever
+    fed to the margin models, and the others do not depend on it."""
     out = {}
-    acc = accounting_of(ex.profile)
+    runtimes = runtime_of(ex.profile).markets
     for sym, m in ex.markets.items():
+        if not m.oi_long:
+            continue
+        rt = runtimes[sym]
+        if not rt.reads_oi:
+            continue
         p = m.oracle if m.oracle is not None else marks.get(sym)
-        if p is not None and m.oi_long:
-            out[sym] = notional(m.oi_long, p, ex.profile.markets[sym], ex.profile.scales, acc)
+        if p is not None:
+            out[sym] = rt.notional(m.oi_long, p)
     return out
 
 

@@ -24,11 +24,10 @@ from perpspec.engine.common import (
 )
 from perpspec.engine.prices import PUBLISHED, mark_traits, model_mark
 from perpspec.events import FeeOut, Fill, FillOut
-from perpspec.fees import fee_rate, fee_rounding, fill_fee
-from perpspec.margin import PositionRisk
+from perpspec.fees import side_rate
+from perpspec.market_runtime import MarketRuntime, ProfileRuntime, runtime_of
 from perpspec.numeric import div_floor
-from perpspec.position import Position, accounting_of, apply_fill, notional
-from perpspec.profile import MarketSpec
+from perpspec.position import Position, apply_fill
 from perpspec.state import Exchange, Holders, Market
 from perpspec.traceability import implements
 
@@ -85,9 +84,9 @@ def _increases(before: int, after: int) -> bool:
 
 @implements("ENG-SLOT-01", "ENG-RO-01", "FEE-MT-01", "ENG-FILL-01", "ACC-ISO-01")
 def _side(
-    ex: Exchange,
+    rt: ProfileRuntime,
     ev: Fill,
-    spec: MarketSpec,
+    market: MarketRuntime,
     acct: Account,
     sign: int,
     slot: str,
@@ -98,7 +97,9 @@ def _side(
     """Rules: ENG-SLOT-01, ENG-RO-01, FEE-MT-01, ENG-FILL-01, ACC-ISO-01. One side of a trade,
     validated. An isolated slot settles its realized PnL itself: ``release + realized`` to the
     wallet when >= 0, else the loss from the slot's remaining margin and the rest as the
-    position's ``deficit`` (its bad debt)."""
+    position's ``deficit`` (its bad debt). ``rt`` and ``market`` are the profile's and the
+    market's runtime (:mod:`perpspec.market_runtime`): the notional, fee and IM are their
+    generated formulas."""
     if acct.hedge_mode and slot == "BOTH":
         raise Rejected(
             "ENG-SLOT-01", f"account {acct.id!r} is in hedge mode: a fill names slot LONG or SHORT"
@@ -109,10 +110,8 @@ def _side(
         )
     key = (ev.symbol, slot)
     before = acct.positions.get(key) or _FLAT
-    profile = ex.profile
-    scales, accounting = profile.scales, accounting_of(profile)
     qty = sign * ev.qty
-    after, realized = apply_fill(before, qty, ev.price, spec, scales, accounting)
+    after, realized = apply_fill(before, qty, ev.price, market.spec, market.scales, market.accounting)
     if (slot == "LONG" and after.size < 0) or (slot == "SHORT" and after.size > 0):
         raise Rejected(
             "ENG-SLOT-01", f"the fill would turn account {acct.id!r}'s {slot} slot to the other side"
@@ -123,11 +122,9 @@ def _side(
             "ENG-RO-01",
             f"reduce-only fill would increase account {acct.id!r}'s position ({before.size} -> {after.size})",
         )
-    n = notional(ev.qty, ev.price, spec, scales, accounting)
-    rate = fee_rate(profile, is_maker, rate_override)
-    fee = fill_fee(
-        ev.qty, ev.price, n, rate, fee_rounding(profile), spec, scales, accounting.per_contract_rounding()
-    )
+    n = market.notional(ev.qty, ev.price)
+    rate = side_rate(rt.maker_rate, rt.taker_rate, is_maker, rate_override)
+    fee = market.fee(ev.qty, ev.price, n, rate)
     cash, deficit = realized, 0
     if before.isolated:
         iso = before.isolated_margin
@@ -141,10 +138,7 @@ def _side(
         add = 0
         if increasing:
             added = abs(after.size) if (flipped or before.size == 0) else abs(after.size) - abs(before.size)
-            added_n = notional(added, ev.price, spec, scales, accounting)
-            add = int(
-                spec.margin.initial(PositionRisk(size=added, notional=added_n, leverage=before.leverage))
-            )
+            add = market.initial(added, market.notional(added, ev.price), before.leverage, 0)
         # the slot settles its own realized PnL: released margin + PnL goes to the wallet when
         # >= 0; a loss beyond the released margin comes from the slot's remaining margin, and
         # beyond that it is the position's bad debt (ACC-ISO-01)
@@ -298,6 +292,8 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
     pool; open interest is updated by both sides' changes, so long OI == short OI.
     """
     spec = market_spec(ex, ev.symbol)
+    rt = runtime_of(ex.profile)
+    mrt = rt.markets[ev.symbol]
     buyer = account(ex, ev.buyer)
     seller = account(ex, ev.seller)
     if ev.buyer == ev.seller:
@@ -313,12 +309,12 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
     if ev.maker not in ("buyer", "seller"):
         raise Rejected("ENG-AMT-01", f"maker must be 'buyer' or 'seller', got {ev.maker!r}")
     b = _side(
-        ex, ev, spec, buyer, 1, ev.buyer_slot, ev.buyer_fee_rate, ev.buyer_reduce_only, ev.maker == "buyer"
+        rt, ev, mrt, buyer, 1, ev.buyer_slot, ev.buyer_fee_rate, ev.buyer_reduce_only, ev.maker == "buyer"
     )
     s = _side(
-        ex,
+        rt,
         ev,
-        spec,
+        mrt,
         seller,
         -1,
         ev.seller_slot,

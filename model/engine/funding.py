@@ -177,15 +177,18 @@ def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, l
     # the order is (account id, slot), as if every account were scanned and sorted
     ids = ex.holders.get(ev.symbol) if ex.holders is not None else None
     scan = ex.accounts if ids is None else ids
+    # every (account, slot) holding the market, in (account id, slot) order; an account holds
+    # slot BOTH in one-way mode, LONG and SHORT in hedge mode (ACC-HDG-01, INV-07)
+    one_way, hedge = ((ev.symbol, "BOTH"),), ((ev.symbol, "LONG"), (ev.symbol, "SHORT"))
+    old_accounts = ex.accounts
     holders = []
     for aid in sorted(scan):
-        acct = ex.accounts[aid]
-        for slot, size in sorted(
-            (slot, pos.size)
-            for (sym, slot), pos in acct.positions.items()
-            if sym == ev.symbol and pos.size != 0
-        ):
-            holders.append((aid, slot, size))
+        acct = old_accounts[aid]
+        positions = acct.positions
+        for key in hedge if acct.hedge_mode else one_way:
+            pos = positions.get(key)
+            if pos is not None and pos.size != 0:
+                holders.append((aid, key, pos.size))
     sizes = [q for _, _, q in holders]
     result = fnd.settle_market(model, ctx.contract, sizes, price, rates)
     payments = [int(p) for p in result.payments]
@@ -196,26 +199,28 @@ def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, l
     outs: list[Output] = []
     touched: list[str] = []
     deficits: list[tuple[str, tuple[str, str], int]] = []
-    with ex.accounts.mutate() as mm:
-        for (aid, slot, q), pay in zip(holders, payments, strict=True):
-            a = mm[aid]
-            key = (ev.symbol, slot)
-            pos = a.positions[key]
-            if pos.isolated:
-                # an isolated position's funding settles against its own margin (ACC-ISO-01);
-                # a debit beyond it is the position's bad debt, never the cross wallet's
-                margin = pos.isolated_margin + pay
-                if margin < 0:
-                    deficits.append((aid, key, -margin))
-                    margin = 0
-                positions = dict(a.positions)
-                positions[key] = attrs.evolve(pos, isolated_margin=margin)
-                mm[aid] = Account(a.id, a.collateral, positions, a.hedge_mode)
-            else:
-                mm[aid] = Account(a.id, a.collateral + pay, a.positions, a.hedge_mode)
-                touched.append(aid)
-            outs.append(FundingPayment(ev.t, aid, ev.symbol, slot, rate_long if q > 0 else rate_short, pay))
-        accounts = mm.finish()
+    changed: dict[str, Account] = {}  # the new accounts, written into the map at once
+    t, symbol = ev.t, ev.symbol
+    for (aid, key, q), pay in zip(holders, payments, strict=True):
+        a = changed.get(aid)
+        if a is None:
+            a = old_accounts[aid]
+        pos = a.positions[key]
+        if pos.isolated:
+            # an isolated position's funding settles against its own margin (ACC-ISO-01);
+            # a debit beyond it is the position's bad debt, never the cross wallet's
+            margin = pos.isolated_margin + pay
+            if margin < 0:
+                deficits.append((aid, key, -margin))
+                margin = 0
+            positions = dict(a.positions)
+            positions[key] = attrs.evolve(pos, isolated_margin=margin)
+            changed[aid] = Account(a.id, a.collateral, positions, a.hedge_mode)
+        else:
+            changed[aid] = Account(a.id, a.collateral + pay, a.positions, a.hedge_mode)
+            touched.append(aid)
+        outs.append(FundingPayment(t, aid, symbol, key[1], rate_long if q > 0 else rate_short, pay))
+    accounts = old_accounts.update(changed)
     insurance, dust_map = ex.insurance, ex.dust
     if result.sink == fnd.DEFAULT_SINK:
         bal = dict(insurance.balances)
