@@ -43,18 +43,8 @@ def test_no_dangling_citations(idx: RuleIndex) -> None:
     assert not bad, "decorators, markers or proofs citing rules spec/ does not define:\n" + "\n".join(bad)
 
 
-def _pending_engine_rules(idx: RuleIndex) -> set[str]:
-    """Transitional: while the engine (``model/engine.py``, becoming the ``model/engine/``
-    package, issue 7 item 3) carries no ``@implements`` yet, the rules its docstrings name
-    count as implemented. Empty as soon as one engine function is decorated."""
-    if any(i.file.startswith("model/engine") for i in idx.implementations):
-        return set()
-    return {rid for rid, f, _ in docstring_mentions(ROOT) if f.startswith("model/engine")}
-
-
 def test_no_orphan_rules(idx: RuleIndex) -> None:
-    pending = _pending_engine_rules(idx)
-    bad = [p for p in idx.orphans() if not ("no @implements" in p and p.split()[1].rstrip(":") in pending)]
+    bad = idx.orphans()
     assert not bad, "rules nothing implements or checks:\n" + "\n".join(bad)
 
 

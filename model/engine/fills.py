@@ -82,7 +82,7 @@ def _increases(before: int, after: int) -> bool:
     return abs(after) > abs(before)
 
 
-@implements("ENG-SLOT-01", "ENG-RO-01", "FEE-MT-01", "ENG-FILL-01", "ACC-ISO-01")
+@implements("ENG-SLOT-01", "ENG-RO-01", "ENG-FILL-01", "ACC-ISO-01")
 def _side(
     rt: ProfileRuntime,
     ev: Fill,

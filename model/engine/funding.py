@@ -136,7 +136,7 @@ def _funding_price(ex: Exchange, m: Market, model: Any) -> int:
 
 
 @handles(FundingSettlement)
-@implements("ENG-FND-01", "ENG-PRC-01", "ENG-FUND-01", "FND-ENG-03", "FND-ENG-04")
+@implements("ENG-FND-01", "ENG-PRC-01", "ENG-FUND-01", "FND-ENG-03")
 def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, list[Output]]:
     """Rules: ENG-FND-01, ENG-PRC-01, ENG-FUND-01, FND-ENG-03, FND-ENG-04. Settle funding over
     every open position of the market.
