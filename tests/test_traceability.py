@@ -59,6 +59,8 @@ def test_docstring_mentions_name_defined_rules(idx: RuleIndex) -> None:
 def test_decorated_definitions_name_their_rules_for_readers(idx: RuleIndex) -> None:
     """Design principle: the docstring gives the rule ID and the formula. Each rule of an
     ``@implements`` appears in the docstring of the definition, its class or its module."""
+    nested = [f"{i.file}:{i.line} {i.name}" for i in idx.implementations if "<locals>" in i.qualname]
+    assert not nested, "@implements on a nested function (not importable):\n" + "\n".join(nested)
     bad = []
     for impl in idx.implementations:
         module = sys.modules[impl.module]
