@@ -19,6 +19,7 @@ from perpspec.engine.common import (
     market_spec,
     oi_notional,
     slots_for_setting,
+    with_bad_debt,
 )
 from perpspec.events import (
     BalanceOut,
@@ -172,10 +173,13 @@ def set_position_mode(ex: Exchange, ev: SetPositionMode) -> tuple[Exchange, list
 @handles(IsolatedMarginTransfer)
 @implements("ENG-ISO-01", "ENG-ISO-02")
 def isolated_transfer(ex: Exchange, ev: IsolatedMarginTransfer) -> tuple[Exchange, list[Output]]:
-    """Rules: ENG-ISO-01, ENG-ISO-02. Move margin between collateral and an isolated position.
+    """Rules: ENG-ISO-01, ENG-ISO-02, INV-03. Move margin between collateral and an isolated
+    position.
 
     Adding (``amount > 0``) is limited like a withdrawal (ENG-WDR-01's withdrawable amount);
     removing needs :math:`isolated\\_equity - |amount| \\ge IM` and at most the margin held.
+    The account's bad-debt record follows its collateral (INV-03): removing margin while the
+    collateral is negative lowers (or clears) the deficit.
     """
     market_spec(ex, ev.symbol)
     acct = account(ex, ev.account)
@@ -207,6 +211,8 @@ def isolated_transfer(ex: Exchange, ev: IsolatedMarginTransfer) -> tuple[Exchang
     positions[key] = attrs.evolve(pos, isolated_margin=pos.isolated_margin + ev.amount)
     new = attrs.evolve(acct, collateral=acct.collateral - ev.amount, positions=positions)
     accounts = ex.accounts.set(ev.account, new)
-    return attrs.evolve(ex, t=ev.t, accounts=accounts), [
-        BalanceOut(ev.t, ev.account, -ev.amount, new.collateral, f"isolated_margin:{ev.symbol}:{ev.slot}")
+    bad, bad_outs = with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.account])
+    return attrs.evolve(ex, t=ev.t, accounts=accounts, bad_debt=bad), [
+        BalanceOut(ev.t, ev.account, -ev.amount, new.collateral, f"isolated_margin:{ev.symbol}:{ev.slot}"),
+        *bad_outs,
     ]
