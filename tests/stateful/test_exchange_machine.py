@@ -12,6 +12,13 @@ mark computed by the profile's ``[mark]`` variant from index/oracle prices, book
 trades (ENG-MRK-01); funding samples come with or without a premium (ENG-FSM-01) and
 settlements with or without a rate (ENG-FUND-01).
 
+The machine emits every event kind of spec/events.md (checked by
+``test_the_machine_emits_every_event_kind``): besides the above, position-mode switches and
+hedge-mode slots, isolated margin transfers both ways (ENG-ISO-01/02, INV-03), index prices
+from constituent sources (ENG-IDX-01), clock ticks and parameter changes (ENG-PAR-01); and
+hostile magnitudes: prices from one tick to 10^15 ticks, sizes up to 10^12 lots, deposits up
+to 10^18 money units of the profile, funding rates up to +-10,000% (10^10 in 10^-8).
+
 Fast by default (a few profiles, short runs); ``PERPSPEC_LONG=1`` runs every bundled profile
 with many more and longer examples. Deterministic: ``derandomize=True``.
 """
@@ -28,6 +35,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from perpspec.engine import step
 from perpspec.events import (
+    EVENT_KINDS,
     BookSnapshot,
     ClockTick,
     Deposit,
@@ -36,11 +44,14 @@ from perpspec.events import (
     FundingSample,
     FundingSettlement,
     IndexPrice,
+    IsolatedMarginTransfer,
     MarkPrice,
     OraclePrice,
+    ParamChange,
     Reject,
     SetLeverage,
     SetMarginMode,
+    SetPositionMode,
     Withdraw,
     encode_output,
 )
@@ -48,6 +59,7 @@ from perpspec.oracle.digest import digest
 from perpspec.profiles import bundled_names, load_profile
 from perpspec.state import Exchange, initial_exchange, invariant_violations
 from perpspec.traceability import index
+from perpspec.units import format_units
 
 LONG = os.environ.get("PERPSPEC_LONG") == "1"
 FAST_PROFILES = ["binance-usdm", "bitmex-xbtusd", "hyperliquid", "dydx-v4"]
@@ -60,6 +72,13 @@ SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 ACCOUNTS = ["a", "b", "c", "d"]
+SLOTS = ["BOTH", "LONG", "SHORT"]
+#: Hostile magnitudes (issue 8 item 4).
+MAX_PRICE_TICKS = 10**15
+MAX_LOTS = 10**12
+MAX_RATE = 10**10  # 10,000% in 10^-8
+#: Every event kind the machine emitted, over all runs of the session.
+EMITTED: set[str] = set()
 ENGINE_RULES = {r.id for r in index(Path(__file__).resolve().parents[2])[0]}
 
 
@@ -76,6 +95,11 @@ class ExchangeMachine(RuleBasedStateMachine):
         spec = self.profile.markets[self.symbol]
         self.tick, self.lot = spec.tick, spec.lot
         self.base_ticks = max(1, (30_000 * 10**self.profile.scales.price_decimals) // self.tick)
+        # a second market traded cross (INV-03: cross bad debt next to an isolated position)
+        self.other = sorted(self.profile.markets)[-1]
+        ospec = self.profile.markets[self.other]
+        self.other_tick, self.other_lot = ospec.tick, ospec.lot
+        self.other_base = max(1, (3_000 * 10**self.profile.scales.price_decimals) // self.other_tick)
         self.unit = 10**self.profile.scales.money_decimals
         self.ex: Exchange = initial_exchange(self.profile)
         self.events: list[Any] = []
@@ -89,6 +113,7 @@ class ExchangeMachine(RuleBasedStateMachine):
     def apply(self, ev: Any, expect_reject: bool = False) -> list[Any]:
         before = self.ex
         ex, outs = step(before, ev)
+        EMITTED.add(type(ev).kind)
         self.events.append(ev)
         self.outputs.extend(encode_output(o, self.profile) for o in outs)
         rejects = [o for o in outs if isinstance(o, Reject)]
@@ -118,11 +143,15 @@ class ExchangeMachine(RuleBasedStateMachine):
     def fund(self, amounts: list[int]) -> None:
         for acct, amount in zip(ACCOUNTS, amounts, strict=True):
             self.apply(Deposit(self.t, acct, amount * self.unit))
-        if self.publish_mark:
-            self.apply(MarkPrice(self.t, self.symbol, self.price(0)))
-        else:
-            self.apply(IndexPrice(self.t, self.symbol, self.price(0)))
-            self.apply(OraclePrice(self.t, self.symbol, self.price(0)))
+        # one account starts isolated in the first market (cross in the second): INV-03 needs
+        # cross bad debt next to an isolated position
+        self.apply(SetMarginMode(self.t, ACCOUNTS[-1], self.symbol, "isolated"))
+        for sym, price in ((self.symbol, self.price(0)), (self.other, self.other_base * self.other_tick)):
+            if self.publish_mark:
+                self.apply(MarkPrice(self.t, sym, price))
+            else:
+                self.apply(IndexPrice(self.t, sym, price))
+                self.apply(OraclePrice(self.t, sym, price))
 
     @rule(acct=st.sampled_from(ACCOUNTS), amount=st.integers(1, 100_000), dt=st.integers(0, 1000))
     def deposit(self, acct: str, amount: int, dt: int) -> None:
@@ -142,9 +171,20 @@ class ExchangeMachine(RuleBasedStateMachine):
         maker=st.sampled_from(["buyer", "seller"]),
         reduce_only=st.sampled_from([False, False, False, True]),
         dt=st.integers(0, 1000),
+        slots=st.sampled_from(
+            [("BOTH", "BOTH")] * 3 + [("LONG", "SHORT"), ("SHORT", "LONG"), ("LONG", "LONG")]
+        ),
     )
     def trade(
-        self, buyer: str, shift: int, lots: int, offset: int, maker: str, reduce_only: bool, dt: int
+        self,
+        buyer: str,
+        shift: int,
+        lots: int,
+        offset: int,
+        maker: str,
+        reduce_only: bool,
+        dt: int,
+        slots: tuple[str, str],
     ) -> None:
         seller = ACCOUNTS[(ACCOUNTS.index(buyer) + shift) % len(ACCOUNTS)]
         ev = Fill(
@@ -155,9 +195,150 @@ class ExchangeMachine(RuleBasedStateMachine):
             buyer=buyer,
             seller=seller,
             maker=maker,
+            buyer_slot=slots[0],
+            seller_slot=slots[1],
             seller_reduce_only=reduce_only,
         )
         self.apply(ev)
+
+    @rule(
+        buyer=st.sampled_from(ACCOUNTS),
+        shift=st.integers(1, len(ACCOUNTS) - 1),
+        lots=st.integers(1, MAX_LOTS),
+        ticks=st.integers(1, MAX_PRICE_TICKS),
+        maker=st.sampled_from(["buyer", "seller"]),
+        fee=st.one_of(st.none(), st.integers(-MAX_RATE, MAX_RATE)),
+        dt=st.integers(0, 1000),
+    )
+    def hostile_trade(
+        self, buyer: str, shift: int, lots: int, ticks: int, maker: str, fee: int | None, dt: int
+    ) -> None:
+        """Sizes up to 10^12 lots at prices up to 10^15 ticks, fee rates up to +-10,000%."""
+        seller = ACCOUNTS[(ACCOUNTS.index(buyer) + shift) % len(ACCOUNTS)]
+        ev = Fill(
+            t=self.tick_time(dt),
+            symbol=self.symbol,
+            qty=lots * self.lot,
+            price=ticks * self.tick,
+            buyer=buyer,
+            seller=seller,
+            maker=maker,
+            buyer_fee_rate=fee,
+        )
+        self.apply(ev)
+
+    @rule(acct=st.sampled_from(ACCOUNTS), amount=st.integers(1, 10**18), dt=st.integers(0, 1000))
+    def hostile_deposit(self, acct: str, amount: int, dt: int) -> None:
+        self.apply(Deposit(self.tick_time(dt), acct, amount))
+
+    @rule(
+        kind=st.sampled_from(["mark", "index", "oracle"]),
+        ticks=st.integers(1, MAX_PRICE_TICKS),
+        dt=st.integers(0, 60_000),
+    )
+    def hostile_price(self, kind: str, ticks: int, dt: int) -> None:
+        """A price anywhere from one tick to 10^15 ticks."""
+        if kind == "mark" and not self.publish_mark:
+            kind = "index"
+        cls = {"mark": MarkPrice, "index": IndexPrice, "oracle": OraclePrice}[kind]
+        self.apply(cls(self.tick_time(dt), self.symbol, ticks * self.tick))
+
+    @rule(acct=st.sampled_from(ACCOUNTS), hedge=st.booleans(), dt=st.integers(0, 1000))
+    def set_position_mode(self, acct: str, hedge: bool, dt: int) -> None:
+        self.apply(SetPositionMode(self.tick_time(dt), acct, "hedge" if hedge else "one-way"))
+
+    @rule(
+        acct=st.sampled_from(ACCOUNTS),
+        slot=st.sampled_from(SLOTS),
+        permille=st.integers(-1_200, 1_200),
+        dt=st.integers(0, 1000),
+    )
+    def isolated_transfer(self, acct: str, slot: str, permille: int, dt: int) -> None:
+        """Move a share of the collateral in (> 0) or of the slot's margin out (< 0), up to 120%
+        (ENG-ISO-01, ENG-ISO-02); INV-03 must hold after either."""
+        a = self.ex.accounts[acct]
+        pos = a.positions.get((self.symbol, slot))
+        base = a.collateral if permille > 0 else (pos.isolated_margin if pos is not None else 0)
+        amount = abs(base) * permille // 1000 or (1 if permille >= 0 else -1)
+        self.apply(IsolatedMarginTransfer(self.tick_time(dt), acct, self.symbol, amount, slot))
+
+    @rule(
+        quotes=st.lists(
+            st.tuples(st.integers(-300, 300), st.integers(0, 3 * 10**8), st.integers(0, 120_000)),
+            min_size=1,
+            max_size=4,
+        ),
+        dt=st.integers(0, 5_000),
+    )
+    def index_from_sources(self, quotes: list[tuple[int, int, int]], dt: int) -> None:
+        """ENG-IDX-01: the profile's [index] variant computes the index from constituents."""
+        t = self.tick_time(dt)
+        sources = tuple((self.price(off), weight, max(0, t - age)) for off, weight, age in quotes)
+        self.apply(IndexPrice(t, self.symbol, sources=sources))
+
+    @rule(
+        buyer=st.sampled_from(ACCOUNTS),
+        shift=st.integers(1, len(ACCOUNTS) - 1),
+        lots=st.integers(1, 2_000),
+        offset=st.integers(-300, 300),
+        dt=st.integers(0, 1000),
+    )
+    def other_trade(self, buyer: str, shift: int, lots: int, offset: int, dt: int) -> None:
+        """A trade in the second market (priced by :meth:`other_price`)."""
+        seller = ACCOUNTS[(ACCOUNTS.index(buyer) + shift) % len(ACCOUNTS)]
+        price = max(1, self.other_base + offset) * self.other_tick
+        ev = Fill(self.tick_time(dt), self.other, lots * self.other_lot, price, buyer, seller, "seller")
+        self.apply(ev)
+
+    @rule(offset=st.integers(-3_000, 3_000), dt=st.integers(0, 60_000))
+    def other_price(self, offset: int, dt: int) -> None:
+        t = self.tick_time(dt)
+        price = max(1, self.other_base + offset) * self.other_tick
+        self.apply(MarkPrice(t, self.other, price) if self.publish_mark else IndexPrice(t, self.other, price))
+        if not self.publish_mark:
+            self.apply(OraclePrice(t, self.other, price))
+
+    @rule(rate=st.integers(-MAX_RATE, MAX_RATE), dt=st.integers(0, 3_600_000))
+    def other_funding(self, rate: int, dt: int) -> None:
+        """A hostile replayed rate in the second market: cross collateral below zero."""
+        self.apply(FundingSettlement(self.tick_time(dt), self.other, rate))
+
+    @precondition(lambda self: bool(self._in_debt_with_margin()))
+    @rule(data=st.data(), dt=st.integers(0, 1000))
+    def remove_margin_in_bad_debt(self, data: st.DataObject, dt: int) -> None:
+        """INV-03: an account in bad debt takes margin out of an isolated position (the
+        record must follow its collateral)."""
+        acct, slot, margin = data.draw(st.sampled_from(self._in_debt_with_margin()))
+        amount = data.draw(st.integers(1, margin))
+        self.apply(IsolatedMarginTransfer(self.tick_time(dt), acct, self.symbol, -amount, slot))
+
+    def _in_debt_with_margin(self) -> list[tuple[str, str, int]]:
+        return [
+            (aid, slot, p.isolated_margin)
+            for aid, a in sorted(self.ex.accounts.items())
+            if a.collateral < 0
+            for (sym, slot), p in sorted(a.positions.items())
+            if sym == self.symbol and p.isolated and p.size != 0 and p.isolated_margin > 0
+        ]
+
+    @rule(dt=st.integers(0, 3_600_000))
+    def clock_tick(self, dt: int) -> None:
+        self.apply(ClockTick(self.tick_time(dt)))
+
+    @rule(change=st.integers(0, 10**6), which=st.integers(0, 5), dt=st.integers(0, 1000))
+    def param_change(self, change: int, which: int, dt: int) -> None:
+        """ENG-PAR-01: a fee rate, a market's tick or lot (refused with open interest), an
+        unknown path or a negative rate (refused)."""
+        sym = self.symbol
+        path, value = [
+            ("fees.taker_rate", f"0.{change % 1000:03d}%"),
+            ("fees.maker_rate", f"-0.{change % 100:03d}%"),
+            (f"markets.{sym}.tick", format_units(self.tick, self.profile.scales.price_decimals)),
+            (f"markets.{sym}.lot", format_units(self.lot, self.profile.scales.size_decimals)),
+            ("fees.no_such_rate", "1%"),
+            ("fees.taker_rate", "-200%"),
+        ][which]
+        self.apply(ParamChange(self.tick_time(dt), path, value))
 
     @rule(acct=st.sampled_from(ACCOUNTS), leverage=st.integers(1, 150), dt=st.integers(0, 1000))
     def set_leverage(self, acct: str, leverage: int, dt: int) -> None:
@@ -206,6 +387,15 @@ class ExchangeMachine(RuleBasedStateMachine):
     @rule(rate=st.one_of(st.none(), st.integers(-400_000, 400_000)), dt=st.integers(0, 3_600_000))
     def funding_settlement(self, rate: int | None, dt: int) -> None:
         self.apply(FundingSettlement(self.tick_time(dt), self.symbol, rate))
+
+    @rule(rate=st.integers(-MAX_RATE, MAX_RATE), dt=st.integers(0, 3_600_000))
+    def hostile_funding(self, rate: int, dt: int) -> None:
+        """A replayed rate up to +-10,000% per interval: bad debt, INV-03."""
+        self.apply(FundingSettlement(self.tick_time(dt), self.symbol, rate))
+
+    @rule(premium=st.integers(-MAX_RATE, MAX_RATE), dt=st.integers(0, 5_000))
+    def hostile_sample(self, premium: int, dt: int) -> None:
+        self.apply(FundingSample(self.tick_time(dt), self.symbol, premium))
 
     @precondition(lambda self: self.ex.t > 0)
     @rule(
@@ -295,3 +485,12 @@ def test_exchange_machine(profile: str, mark: str) -> None:
     machine = _machine(profile, mark == "published")
     machine.TestCase.settings = SETTINGS
     machine.TestCase().runTest()
+
+
+@pytest.mark.rule("INV-03", "ENG-ISO-02", "ENG-PAR-01", "ENG-MOD-01", "ENG-IDX-01")
+def test_the_machine_emits_every_event_kind() -> None:
+    """The machine's rules cover every event kind of the format (runs one short machine)."""
+    machine = _machine("binance-usdm", False)
+    machine.TestCase.settings = settings(SETTINGS, max_examples=30, stateful_step_count=60)
+    machine.TestCase().runTest()
+    assert set(EVENT_KINDS) <= EMITTED, sorted(set(EVENT_KINDS) - EMITTED)
