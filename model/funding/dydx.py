@@ -112,7 +112,6 @@ class DydxFunding(EngineFunding):
                 out.append((name, "must be a positive integer"))
         return out
 
-    @implements("FND-PRM-01", "FND-DYDX-01")
     def premium_vote(self, impact_bid: Term, impact_ask: Term, index: Term, initial_ppm: Term,
                      maintenance_fraction_ppm: Term) -> Term:
         """Rules: FND-PRM-01, FND-DYDX-01. A proposer's premium vote in ppm, clamped to

@@ -276,7 +276,7 @@ class PremiumInterestClamp(Payments, EngineFunding):
             return SettlementRates.symmetric(rate, ctx.carry)
         return SettlementRates.symmetric(rate, self._next_carry(self.carry_of(ctx), rate, cap))
 
-    @implements("FND-CAP-01", "FND-ENG-02")
+    @implements("FND-ENG-02")
     def cap_of(self, ctx: FundingContext) -> Term | None:
         """Rules: FND-CAP-01, FND-ENG-02. The symbol's cap from the context's first-tier rates;
         ``None`` when the cap needs a margin rate the context does not have (0)."""

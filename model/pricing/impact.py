@@ -165,7 +165,6 @@ class ImpactPrices:
     ask: Price | None
 
 
-@implements("PRC-IMP-01")
 def impact_prices(
     bids: Sequence[BookLevel],
     asks: Sequence[BookLevel],
