@@ -214,7 +214,7 @@ def traceability_page(idx: RuleIndex) -> str:
     ]
     for r in idx.rules:
         e = idx.entries[r.id]
-        impls = ", ".join(f"{{py:obj}}`~{i.name}`" for i in e.implementations) or "—"
+        impls = ", ".join(f"{{py:obj}}`{i.qualname} <{i.name}>`" for i in e.implementations) or "—"
         tests = f"{len(e.tests)}" if e.tests else "—"
         proved = _proofs_line(e) if e.proofs else "—"
         out.append(
