@@ -384,7 +384,7 @@ def load_toml(text: str, file: str) -> Document:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(Place(file, _toml_error_line(exc)), f"TOML syntax error: {exc}") from None
+        raise InputError(Place(file, _toml_error_line(exc, text)), f"TOML syntax error: {exc}") from None
     except (ValueError, RecursionError):  # Python's int-size limit, raised inside tomllib
         m = _LONG_DIGITS.search(text)
         line = text.count("\n", 0, m.start()) + 1 if m else None
@@ -394,9 +394,10 @@ def load_toml(text: str, file: str) -> Document:
     return Document(file, data, key_lines(text))
 
 
-def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+def _toml_error_line(exc: tomllib.TOMLDecodeError, text: str) -> int:
+    """The line of a TOML syntax error (tomllib says "line N", or "at end of document")."""
     m = re.search(r"line (\d+)", str(exc))
-    return int(m.group(1)) if m else None
+    return int(m.group(1)) if m else text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
 __all__ = [

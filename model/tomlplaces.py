@@ -98,10 +98,14 @@ def _strip_comment(line: str) -> str:
 
 
 def line_of(lines: dict[str, int], path: str) -> int | None:
-    """The line of ``path`` or of its nearest enclosing key that has one."""
+    """The line of ``path``, else the first line of a key inside it (``[a.b]`` defines ``a``
+    on its header line), else the same for its nearest enclosing key."""
     while path:
         if path in lines:
             return lines[path]
+        inner = [line for key, line in lines.items() if key.startswith((f"{path}.", f"{path}["))]
+        if inner:
+            return min(inner)
         cut = max(path.rfind("."), path.rfind("["))
         if cut <= 0:
             break

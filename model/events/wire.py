@@ -151,6 +151,9 @@ def _sources(v: list[_Source], pd: int) -> tuple[tuple[int, int, int], ...] | No
 
 _Fast = Callable[[Any, int], Any]
 
+#: Decimal strings remembered per unit and scale by the fast path (then it stops adding).
+_MEMO_SIZE = 1 << 16
+
 
 def _amount_code(i: int, wire: Wire, decimals: int, env: dict[str, Any]) -> list[str]:
     """Generated code converting field ``i``'s decimal string ``x`` as :func:`plain_units`
@@ -175,52 +178,83 @@ def _amount_code(i: int, wire: Wire, decimals: int, env: dict[str, Any]) -> list
         "x = int(y) * m",
     ]
     code += ["if x <= 0:", "    return None"] if wire.positive else ["if neg:", "    x = -x"]
-    return code
+    # a memo of the strings already converted (prices and sizes repeat): one dict look-up
+    cache = f"memo_{decimals}_{int(wire.positive)}"
+    env.setdefault(cache, {})
+    return [
+        "s = x",
+        f"x = {cache}.get(s)",
+        "if x is None:",
+        "    x = s",
+        *(f"    {line}" for line in code),
+        f"    if len({cache}) < {_MEMO_SIZE}:",
+        f"        {cache}[s] = x",
+    ]
 
 
 def _fast_converter(cls: type, scales: Scales) -> _Fast:
     """Generate ``convert(struct, colons) -> event | None`` for one kind under ``scales``.
 
     The event is built as its attrs ``__init__`` would (the class has no validators or
-    converters) by setting its slots directly. ``colons`` is the line's ``:`` count: it equals
-    the number of keys only when no key is given twice (and no ``:`` sits inside a string).
+    converters) by setting its slots directly. ``colons`` is the line's ``:`` count: it is at
+    least the number of keys, and equal to it only when no key is given twice (a ``:`` inside
+    a string also makes it larger: such a line goes to the strict decoder). When it equals the
+    number of required keys, no optional field can be present (the common case: one test).
     """
-    env: dict[str, Any] = {
-        "new": object.__new__,
-        "cls": cls,
-        "UNSET": msgspec.UNSET,
-        "plain": plain_units,
-        "levels": _levels,
-        "sources": _sources,
-    }
-    body = ["def convert(w, colons):", "    n = 2", "    o = new(cls)"]
-    for i, f in enumerate(wire_fields(cls)):
-        wire = f.wire
-        assert wire is not None
+    fields = wire_fields(cls)
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls, "UNSET": msgspec.UNSET}
+    env.update(levels=_levels, sources=_sources)
+    required = [(i, f) for i, f in enumerate(fields) if f.required]
+    optional = [(i, f) for i, f in enumerate(fields) if not f.required]
+    for i, f in enumerate(fields):
         env[f"set{i}"] = cls.__dict__[f.name].__set__  # the slot's own setter (frozen: no __setattr__)
         env[f"d{i}"] = f.default
-        conv: list[str] = []
+
+    def conv(i: int, f: Any) -> list[str]:
+        wire = f.wire
+        assert wire is not None, f"{cls.__name__}.{f.name} has no wire type"
         if wire.type == "amount":
-            conv = _amount_code(i, wire, unit_decimals(wire.unit, scales), env)
-        elif wire.type == "levels":
-            conv = [f"x = levels(x, {scales.price_decimals}, {scales.size_decimals})"]
-            conv += ["if x is None:", "    return None"]
-        elif wire.type == "sources":
-            conv = [f"x = sources(x, {scales.price_decimals})", "if x is None:", "    return None"]
-            conv += ["n += 3 * len(x)"]
+            return _amount_code(i, wire, unit_decimals(wire.unit, scales), env)
+        if wire.type == "levels":
+            code = [f"x = levels(x, {scales.price_decimals}, {scales.size_decimals})"]
+            return [*code, "if x is None:", "    return None"]
+        if wire.type == "sources":
+            code = [f"x = sources(x, {scales.price_decimals})", "if x is None:", "    return None"]
+            return [*code, "n += 3 * len(x)"]
+        return []
+
+    def build(indent: str, names: list[str]) -> list[str]:
+        sets = [f"set{i}(o, {name})" for i, name in enumerate(names)]
+        return [f"{indent}{line}" for line in ["o = new(cls)", *sets, "return o"]]
+
+    body: list[str] = []
+    for i, f in required:
         body.append(f"    x = w.{f.name}")
-        if f.required:
-            body.append("    n += 1")
-            body += [f"    {c}" for c in conv]
-        else:
-            body += ["    if x is UNSET:", f"        x = d{i}", "    else:", "        n += 1"]
-            body += [f"        {c}" for c in conv]
-        body.append(f"    set{i}(o, x)")
+        body += [f"    {c}" for c in conv(i, f)]
+        body.append(f"    v{i} = x")
+    key_count = 2 + len(required)
     group = ONE_OF.get(cls.kind)  # type: ignore[attr-defined]
+    if optional and group is None:  # no optional key present: defaults, no test per field
+        body.append(f"    if colons == {key_count}:")
+        body += build("        ", [f"v{i}" if f.required else f"d{i}" for i, f in enumerate(fields)])
+    body.append(f"    n = {key_count}")
+    for i, f in optional:
+        body += [
+            f"    x = w.{f.name}",
+            "    if x is UNSET:",
+            f"        x = d{i}",
+            "    else:",
+            "        n += 1",
+        ]
+        body += [f"        {c}" for c in conv(i, f)]
+        body.append(f"    v{i} = x")
     if group is not None:
         given = " + ".join(f"(w.{name} is not UNSET)" for name in group)
         body += [f"    if {given} != 1:", "        return None"]
-    body += ["    if n != colons:", "        return None", "    return o"]
+    body += ["    if n != colons:", "        return None"]
+    body += build("    ", [f"v{i}" for i in range(len(fields))])
+    params = ", ".join(f"{k}={k}" for k in env)  # locals, not globals, inside convert
+    body.insert(0, f"def convert(w, colons, {params}):")
     exec(compile("\n".join(body), f"<perpspec.events fast decoder of {cls.__name__}>", "exec"), env)
     fn: _Fast = env["convert"]
     return fn

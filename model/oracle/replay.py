@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from perpspec.decoding import describe, load_json_line
+from perpspec.decoding import FieldError, describe, load_json_line
 from perpspec.engine import step
 from perpspec.errors import InputError, Place
 from perpspec.events import (
@@ -38,13 +38,15 @@ from perpspec.events import (
     decode_line,
     encode_output,
 )
+from perpspec.events.fields import amount as decimal_amount
+from perpspec.events.fields import unit_decimals
 from perpspec.oracle.digest import digest
 from perpspec.outfiles import Sink
 from perpspec.profile import Profile
 from perpspec.profiles import load_profile
 from perpspec.state import Exchange, initial_exchange
 from perpspec.traceability import implements
-from perpspec.units import RATE_DECIMALS, format_fraction, format_units, parse_units
+from perpspec.units import RATE_DECIMALS, format_fraction, format_units
 from rich.console import Console
 
 #: Rules involved when an event of this kind diverges (besides any rejection's own rule).
@@ -184,13 +186,11 @@ def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expec
     def fail(field: str, msg: str) -> InputError:
         return InputError(Place(file, lineno, field), msg)
 
-    def amount(v: Any, decimals: int, field: str) -> int:
-        if not isinstance(v, str):
-            raise fail(field, f"expected a decimal string, got {describe(v)}")
+    def amount(v: Any, unit: str, field: str) -> int:
         try:
-            return parse_units(v, decimals)
-        except ValueError as exc:
-            raise fail(field, str(exc)) from None
+            return decimal_amount(v, unit, unit_decimals(unit, sc), field)  # as in events (EVT-AMT-01)
+        except FieldError as exc:
+            raise exc.at(file, lineno) from None
 
     def table(v: Any, field: str) -> dict[str, Any]:
         if not isinstance(v, dict):
@@ -212,32 +212,26 @@ def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expec
         if reject is not None and not isinstance(reject, str):
             raise fail("reject", "expected a rule ID string or null")
     balances = {
-        str(k): amount(v, sc.money_decimals, f"balances.{k}")
+        str(k): amount(v, "money", f"balances.{k}")
         for k, v in table(obj.get("balances", {}), "balances").items()
     }
     positions: dict[tuple[str, str, str], int] = {}
     for aid, pos in table(obj.get("positions", {}), "positions").items():
         for key, v in table(pos, f"positions.{aid}").items():
             sym, _, slot = str(key).partition("/")
-            positions[(str(aid), sym, slot or "BOTH")] = amount(v, sc.size_decimals, f"positions.{aid}.{key}")
+            positions[(str(aid), sym, slot or "BOTH")] = amount(v, "size", f"positions.{aid}.{key}")
     funding = {
-        str(k): amount(v, sc.money_decimals, f"funding.{k}")
+        str(k): amount(v, "money", f"funding.{k}")
         for k, v in table(obj.get("funding", {}), "funding").items()
     }
     rate = None
     if obj.get("funding_rate") is not None:
-        rate = amount(obj["funding_rate"], RATE_DECIMALS, "funding_rate")
+        rate = amount(obj["funding_rate"], "rate", "funding_rate")
     fills: tuple[Mapping[str, Any], ...] | None = None
     if "fills" in obj:
         if not isinstance(obj["fills"], list):
             raise fail("fills", "expected a list of fills")
-        units = {
-            "qty": sc.size_decimals,
-            "price": sc.price_decimals,
-            "fee": sc.money_decimals,
-            "realized_pnl": sc.money_decimals,
-            "position": sc.size_decimals,
-        }
+        units = {"qty": "size", "price": "price", "fee": "money", "realized_pnl": "money", "position": "size"}
         out = []
         for i, f in enumerate(obj["fills"]):
             if not isinstance(f, dict) or not isinstance(f.get("account"), str):

@@ -18,6 +18,7 @@ from perpspec.calc import load_snapshot
 from perpspec.errors import InputError
 from perpspec.oracle.replay import decode_expect
 from perpspec.profiles import load_profile
+from perpspec.scenario import load_scenario
 from typer.testing import CliRunner
 
 BIN = load_profile("binance-usdm")
@@ -221,3 +222,40 @@ def test_snapshot_reader_is_linear(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="bogus"):
         load_snapshot(snap, BIN)
     assert time.process_time() - start < 10
+
+
+# ------------------------------------------------------------------ found by the fuzz campaign
+
+
+@pytest.mark.rule("SCN-FILE-01")
+def test_toml_error_at_end_of_document_names_the_last_line(tmp_path: Path) -> None:
+    """tomllib says "(at end of document)" without a line; the last line is named."""
+    path = tmp_path / "s.toml"
+    path.write_text('\'[scenario]\nname = "x"\n')
+    with pytest.raises(InputError, match="TOML syntax error") as info:
+        load_scenario(path)
+    assert info.value.place.line == 2
+
+
+@pytest.mark.rule("UNT-MKT-01")
+def test_profile_key_of_a_table_without_its_own_header_has_a_line(tmp_path: Path) -> None:
+    """``[markets.X]`` commented out, ``[markets.X.margin]`` kept: the missing ``contract`` of
+    ``markets.X`` is reported at the first line that defines the market; a section named by a
+    dotted header (``[1.5fees]`` defines section ``1``) at its header line."""
+    folder = tmp_path / "prof"
+    folder.mkdir()
+    for f in PROFILE_DIR.glob("*.toml"):
+        (folder / f.name).write_text(f.read_text("utf-8"), "utf-8")
+    markets = folder / "markets.toml"
+    text = markets.read_text("utf-8").replace("[markets.BTCUSDT]\n", "# [markets.BTCUSDT]\n", 1)
+    markets.write_text(text)
+    with pytest.raises(InputError, match="contract") as info:
+        load_profile(folder)
+    assert info.value.place.line == text.splitlines().index("[markets.BTCUSDT.margin]") + 1
+    markets.write_text((PROFILE_DIR / "markets.toml").read_text("utf-8"))
+    fees = folder / "fees.toml"
+    fees_text = fees.read_text("utf-8").replace("[fees]", "[1.5fees]")
+    fees.write_text(fees_text)
+    with pytest.raises(InputError, match="unknown section") as info:
+        load_profile(folder)
+    assert info.value.place.line == fees_text.splitlines().index("[1.5fees]") + 1
