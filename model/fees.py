@@ -16,9 +16,9 @@ from typing import Any
 
 import attrs
 from perpspec.numeric import Rounding, Term, div_round, pow10
-from perpspec.profile import ContractKind
+from perpspec.profile import ContractKind, Profile
 from perpspec.quantities import Rate
-from perpspec.registry import variant
+from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
@@ -26,9 +26,21 @@ from perpspec.units import RATE_ONE
 NO_FEES_ROUNDING = Rounding.CEIL
 
 
+@interface("fees")
+class FeeModel(Variant):
+    """The declared interface of mechanism ``fees`` (FEE-MT-01): a maker and a taker rate
+    (10^-8) and the rounding of a fee."""
+
+    __slots__ = ()
+
+    maker_rate: Rate
+    taker_rate: Rate
+    rounding: Rounding
+
+
 @variant("fees", "maker-taker")
 @attrs.frozen
-class MakerTakerFees:
+class MakerTakerFees(FeeModel):
     """Rule: FEE-MT-01. A maker rate and a taker rate (10^-8, a negative maker rate is a
     rebate) charged on the fill notional, rounded in direction ``rounding`` (default ceil:
     fees round up, rebates round toward zero; both in the venue's favour).
@@ -95,10 +107,10 @@ def fill_fee_term(
 
 
 @implements("FEE-MT-01")
-def fee_rate(profile: Any, is_maker: bool, override: int | None) -> int:
+def fee_rate(profile: Profile, is_maker: bool, override: int | None) -> int:
     """Rule: FEE-MT-01. The fee rate of one side: the event's rate if given, else the profile's
     maker or taker rate, else 0 (a profile without ``[fees]``)."""
-    fees = profile.mechanism("fees")
+    fees = profile.fees_model
     if fees is None:
         return side_rate(0, 0, is_maker, override)
     return side_rate(int(fees.maker_rate), int(fees.taker_rate), is_maker, override)
@@ -112,7 +124,7 @@ def side_rate(maker_rate: int, taker_rate: int, is_maker: bool, override: int | 
     return maker_rate if is_maker else taker_rate
 
 
-def fee_rounding(profile: Any) -> Rounding:
+def fee_rounding(profile: Profile) -> Rounding:
     """The rounding direction of the profile's fees (ceil without a ``[fees]`` section)."""
-    fees = profile.mechanism("fees")
+    fees = profile.fees_model
     return NO_FEES_ROUNDING if fees is None else fees.rounding

@@ -37,7 +37,7 @@ from typing import Any
 
 from perpspec.codegen import NotTraceable, generate
 from perpspec.fees import NO_FEES_ROUNDING, fill_fee_term
-from perpspec.margin import PositionRisk, WeightedUnrealizedPnl
+from perpspec.margin import PositionRisk
 from perpspec.margin.accounting import AccountingBase
 from perpspec.numeric import Rounding
 from perpspec.position import accounting_of, margin_notional_term, notional_term, upnl_term
@@ -127,7 +127,7 @@ class MarketRuntime:
         )
         self.generated = tuple(generated)
         #: does the margin model weight uPnL in collateral (ACC-COL-01)?
-        self.weights_upnl = isinstance(margin, WeightedUnrealizedPnl)
+        self.weights_upnl = margin.weights_upnl
         #: does the margin model's IM or MM depend on the market's open-interest notional?
         self.reads_oi = reads_oi
 

@@ -23,12 +23,11 @@ PNL-RED-01, PNL-FLIP-01.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
 import attrs
-from perpspec.margin.accounting import DEFAULT_ACCOUNTING, AccountingBase, BitmexSatoshiAccounting
+from perpspec.margin.accounting import DEFAULT_ACCOUNTING, AccountingBase
 from perpspec.numeric import Rounding, Term, abs_, div_ceil, div_floor, div_half_up, div_round, pow10, rescale
-from perpspec.profile import ContractKind, MarketSpec, Scales
+from perpspec.profile import ContractKind, MarketSpec, Profile, Scales
 from perpspec.traceability import implements
 
 
@@ -54,10 +53,9 @@ class Position:
         return self.size == 0
 
 
-def accounting_of(profile: Any) -> AccountingBase:
+def accounting_of(profile: Profile | None) -> AccountingBase:
     """The profile's ``[accounting]`` variant, or the exact default when it sets none."""
-    acc = profile.mechanism("accounting") if profile is not None else None
-    return acc if isinstance(acc, AccountingBase) else DEFAULT_ACCOUNTING
+    return DEFAULT_ACCOUNTING if profile is None else profile.accounting_model
 
 
 def _sigma(market: MarketSpec) -> int:
@@ -161,7 +159,7 @@ def entry_price(
     if market.contract is not ContractKind.INVERSE:
         return Fraction(pos.entry_value, pos.size)
     num = market.contract_value * pow10(scales.money_decimals + scales.price_decimals)
-    if isinstance(accounting, BitmexSatoshiAccounting):
+    if accounting.per_contract_rounding():  # bitmex-satoshi: the average of per-contract costs
         per = abs(pos.entry_value)
         n = abs(pos.size)
         avg = int(div_floor(per, n)) if pos.size > 0 else int(div_half_up(per, n))

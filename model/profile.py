@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+from perpspec.margin import MarginModel
 from perpspec.quantities import Money, Price, Size
+
+if TYPE_CHECKING:
+    from perpspec.fees import FeeModel
+    from perpspec.funding import EngineFunding
+    from perpspec.liquidation.variants import LiquidationModel
+    from perpspec.margin.accounting import AccountingBase
+    from perpspec.pricing.index import IndexModel
+    from perpspec.pricing.mark import MarkModel
 from perpspec.traceability import implements
 
 
@@ -87,7 +96,7 @@ class MarketSpec:
     contract: ContractKind
     tick: Price
     lot: Size
-    margin: Any
+    margin: MarginModel
     contract_value: int = 0
     min_size: Size | None = None
 
@@ -123,13 +132,38 @@ class MarketSpec:
 
 @attrs.frozen
 class Profile:
-    """A loaded, validated profile."""
+    """A loaded, validated profile.
+
+    ``mechanisms`` maps each section name to its variant's parameter object. The mechanisms the
+    engine uses are also typed attributes, set from ``mechanisms`` at construction (``None``
+    where the profile has no such section): ``funding_model``, ``mark_model``, ``index_model``,
+    ``liquidation_model``, ``fees_model``, and ``accounting_model`` (the exact default
+    accounting when the profile sets none). Each is typed by its mechanism's declared interface
+    (:mod:`perpspec.registry`), so every call the engine makes on a variant is type-checked.
+    """
 
     meta: Meta
     scales: Scales
     markets: Mapping[str, MarketSpec]
     mechanisms: Mapping[str, Any]
     source: str
+    funding_model: EngineFunding | None = attrs.field(init=False, eq=False, repr=False)
+    mark_model: MarkModel | None = attrs.field(init=False, eq=False, repr=False)
+    index_model: IndexModel | None = attrs.field(init=False, eq=False, repr=False)
+    liquidation_model: LiquidationModel | None = attrs.field(init=False, eq=False, repr=False)
+    fees_model: FeeModel | None = attrs.field(init=False, eq=False, repr=False)
+    accounting_model: AccountingBase = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        from perpspec.margin.accounting import DEFAULT_ACCOUNTING
+
+        get = self.mechanisms.get
+        object.__setattr__(self, "funding_model", get("funding"))
+        object.__setattr__(self, "mark_model", get("mark"))
+        object.__setattr__(self, "index_model", get("index"))
+        object.__setattr__(self, "liquidation_model", get("liquidation"))
+        object.__setattr__(self, "fees_model", get("fees"))
+        object.__setattr__(self, "accounting_model", get("accounting") or DEFAULT_ACCOUNTING)
 
     @property
     def name(self) -> str:

@@ -541,8 +541,7 @@ def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[An
             f"profile {profile.name} has no market {sc.market!r}; it has: {', '.join(profile.markets)}",
         )
     ex = initial_exchange(profile)
-    model = profile.mechanism("funding")
-    predicts = model is not None and hasattr(model, "average") and hasattr(model, "rate")
+    model = profile.funding_model
     series = Series()
     predicted_t: list[int] = []
     predicted: list[int] = []
@@ -594,10 +593,12 @@ def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[An
                 series.indexes.append(m.index if m.index is not None else ev.price)
                 series.open_interest.append(m.oi_long)
                 marks.append(ev.price)
-            elif evk is FundingSample and predicts and ev.symbol == sc.market:
+            elif evk is FundingSample and model is not None and ev.symbol == sc.market:
                 samples = [p for _, p in ex.markets[sc.market].funding.samples]
-                predicted_t.append(ev.t)
-                predicted.append(int(model.rate(model.average(samples))))
+                rate = model.predicted_rate(samples)
+                if rate is not None:
+                    predicted_t.append(ev.t)
+                    predicted.append(int(rate))
     if predicted:
         series.predicted_times = predicted_t
         series.predicted_rates = predicted

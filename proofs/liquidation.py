@@ -30,6 +30,7 @@ from perpspec.liquidation.closed_forms import (
     zero_equity_price_linear,
 )
 from perpspec.liquidation.price import ExactTier, exact_tiers
+from perpspec.margin import MarginModel
 from perpspec.numeric import Rounding, abs_, pow10
 from perpspec.profile import ContractKind
 from perpspec.proofs.framework import Claim, Obligation, proof
@@ -49,7 +50,8 @@ def _in(n: Any, t: ExactTier) -> tuple[Any, ...]:
 
 
 def _tiers(sub: MarginSubject) -> tuple[ExactTier, ...]:
-    return exact_tiers(sub.model.maintenance_tiers(), sub.money_decimals)
+    """The subject's exact schedule (the subjects of these proofs are tiered models)."""
+    return exact_tiers(sub.tiers(), sub.money_decimals)
 
 
 def _label(t: ExactTier) -> str:
@@ -115,7 +117,7 @@ def equity_equals_mm_at_lp(sub: MarginSubject) -> Obligation:
                                      rate=rate, cum=cum)
             pre = (q > 0, ep > 0, den != 0)
             claims.append(Claim(gap == 0, pre, _show(WB=wb, TMM1=tmm, UPNL1=up, Q=q, EP=ep, LP=lp), label))
-            mode = sub.liquidation.lp_mode(side) if hasattr(sub.liquidation, "lp_mode") else None
+            mode = None if sub.liquidation is None else sub.liquidation.lp_mode(side)
             how, width = _rounding_window(mode, side)
             tk = _q(tick)
             window = {
@@ -132,16 +134,15 @@ def equity_equals_mm_at_lp(sub: MarginSubject) -> Obligation:
     return Obligation(tuple(claims), f"tick {format_fraction(tick)}")
 
 
-def tier_caps(model: Any, tiers: tuple[ExactTier, ...], money_decimals: int) -> list[int | None]:
+def tier_caps(model: MarginModel, tiers: tuple[ExactTier, ...], money_decimals: int) -> list[int | None]:
     """The max leverage of each tier: the model's ``max_leverage(N)`` at the tier's lower bound,
-    else a ``max_leverage`` column of its table (``None``: the tier states no cap)."""
-    fn = getattr(model, "max_leverage", None)
+    else the ``max_leverage`` column of its table (``None``: the tier states no cap)."""
     one = pow10(money_decimals)
-    if callable(fn):
-        return [int(fn(int(t.lower * one))) for t in tiers]
-    rows = getattr(model, "tiers", None) or getattr(model, "brackets", None) or ()
-    caps = [getattr(row, "max_leverage", None) for row in rows]
-    return caps if len(caps) == len(tiers) else [None] * len(tiers)
+    caps = [model.max_leverage(int(t.lower * one)) for t in tiers]
+    if all(c is not None for c in caps):
+        return [int(c) for c in caps if c is not None]
+    column = list(model.tier_max_leverage())
+    return column if len(column) == len(tiers) else [None] * len(tiers)
 
 
 @proof(

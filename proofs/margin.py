@@ -18,17 +18,16 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 import z3
-from perpspec.margin import LinearTier, PositionRisk
-from perpspec.margin.flat import FlatMargin
-from perpspec.numeric import div_ceil, div_floor
+from perpspec.margin import LinearTier, MarginModel, PositionRisk
+from perpspec.numeric import div_ceil
 from perpspec.proofs.framework import Claim, Obligation, proof
 from perpspec.proofs.subjects import MarginSubject, is_tiered, margin_subjects
 from perpspec.units import RATE_ONE, format_units
 
 
-def provable(model: Any) -> bool:
+def provable(model: MarginModel) -> bool:
     """Margin models these proofs apply to: flat, and every model exposing its schedule."""
-    return isinstance(model, FlatMargin) or is_tiered(model)
+    return model.flat_maintenance_rate() is not None or is_tiered(model)
 
 
 def _symbols() -> tuple[z3.ArithRef, z3.ArithRef, z3.ArithRef]:
@@ -117,14 +116,13 @@ def mm_continuous(sub: MarginSubject) -> Obligation:
     return Obligation(claims, f"step bound {bound} money unit(s) = ⌈max tier rate⌉")
 
 
-def _leverage_cap(model: Any, n: Any) -> tuple[Any, str]:
-    """The largest leverage the model allows at notional ``n`` (a model function where it has one)."""
-    fn = getattr(model, "max_leverage", None)
-    if callable(fn):
-        return fn(n), "1 ≤ L ≤ max_leverage(N) (the model's own tier cap)"
-    if isinstance(model, FlatMargin):
-        # the flat model's initial rate is the least margin a leverage may ask for: L·imr ≤ 1
-        return div_floor(RATE_ONE, max(1, model.imr)), "1 ≤ L ≤ ⌊1/imr⌋ (flat: the initial rate caps it)"
+def _leverage_cap(model: MarginModel, n: Any) -> tuple[Any, str]:
+    """The largest leverage the model allows at notional ``n``: its ``max_leverage(N)`` (a tiered
+    model's tier cap; ⌊1/imr⌋ for a flat model, whose initial rate is the least margin a
+    leverage may ask for: L·imr ≤ 1)."""
+    cap = model.max_leverage(n)
+    if cap is not None:
+        return cap, "1 ≤ L ≤ max_leverage(N) (the model's own cap: the tier's, or ⌊1/imr⌋ if flat)"
     return None, "the model states no leverage cap: only the no-leverage claim is checked"
 
 
@@ -178,7 +176,7 @@ def runs_on_z3(model: Any) -> bool:
 MAX_STEPS = 250
 
 
-def risk_steps(model: Any) -> tuple[int, int] | None:
+def risk_steps(model: MarginModel) -> tuple[int, int] | None:
     """``(base limit, step)`` in money units of a risk-limit step model (BitMEX), else ``None``.
 
     A step model applies one rate to the whole position value and raises it by one step at
@@ -186,13 +184,14 @@ def risk_steps(model: Any) -> tuple[int, int] | None:
     that depend on ``V``: nonlinear, and Z3 times out on it over the whole axis. Inside one
     step the rate is a constant and the claim is linear.
     """
-    base, step = getattr(model, "base_risk_limit", None), getattr(model, "step", None)
-    if callable(getattr(model, "steps", None)) and isinstance(base, int) and isinstance(step, int):
-        return (base, step) if base >= 0 and step > 0 else None
-    return None
+    steps = model.risk_limit_steps()
+    if steps is None:
+        return None
+    base, step = steps
+    return (base, step) if base >= 0 and step > 0 else None
 
 
-def step_limit(model: Any, base: int, step: int) -> tuple[int, str]:
+def step_limit(model: MarginModel, base: int, step: int) -> tuple[int, str]:
     """The number ``K`` of steps the proof covers and why.
 
     ``K`` is the last step whose initial rate (the model's own ``im_rate``, evaluated on the
@@ -200,11 +199,13 @@ def step_limit(model: Any, base: int, step: int) -> tuple[int, str]:
     its value (leverage below 1), so no larger position can be opened. Capped at
     :data:`MAX_STEPS`; a model without ``im_rate`` gets the cap.
     """
-    im_rate = getattr(model, "im_rate", None)
-    if not callable(im_rate):
+    if model.im_rate(base + step) is None:
         return MAX_STEPS, f"K is the proof's step cap {MAX_STEPS}"
     k = 0
-    while k < MAX_STEPS and im_rate(base + (k + 1) * step) <= RATE_ONE:
+    while k < MAX_STEPS:
+        rate = model.im_rate(base + (k + 1) * step)
+        if rate is None or rate > RATE_ONE:
+            break
         k += 1
     if k == MAX_STEPS:
         return k, f"K is the proof's step cap {MAX_STEPS} (the initial rate is still ≤ 100% there)"

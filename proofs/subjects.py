@@ -13,10 +13,13 @@ from fractions import Fraction
 from typing import Any
 
 import attrs
-from perpspec.margin import LinearTier
+from perpspec.funding import EngineFunding
+from perpspec.liquidation.variants import LiquidationModel
+from perpspec.margin import LinearTier, MarginModel
 from perpspec.numeric import Rounding
 from perpspec.profile import ContractKind
 from perpspec.proofs.framework import Subject
+from perpspec.registry import Variant
 from perpspec.traceability import rules_of
 
 
@@ -26,24 +29,25 @@ class MarginSubject:
 
     profile: str
     market: str
-    model: Any
+    model: MarginModel
     money_decimals: int
     size_decimals: int
     price_decimals: int
     #: the market's contract kind, tick (price units) and the profile's [liquidation] variant
     contract: ContractKind = ContractKind.LINEAR
     tick: int = 1
-    liquidation: Any = None
+    liquidation: LiquidationModel | None = None
 
     def tiers(self) -> tuple[LinearTier, ...]:
-        """The model's exact schedule, or one unbounded piece for an untiered (flat) model."""
-        fn = getattr(self.model, "maintenance_tiers", None)
-        if fn is not None:
-            return tuple(fn())
-        rate = getattr(self.model, "mmr", None)
+        """The model's exact schedule, or one unbounded piece for an untiered (flat) model
+        (rate 0 for a model that is neither)."""
+        tiers = self.model.maintenance_tiers()
+        if tiers is not None:
+            return tuple(tiers)
+        rate = self.model.flat_maintenance_rate()
         from perpspec.units import RATE_ONE
 
-        return (LinearTier(0, None, Fraction(rate if isinstance(rate, int) else 0, RATE_ONE), Fraction(0)),)
+        return (LinearTier(0, None, Fraction(rate if rate is not None else 0, RATE_ONE), Fraction(0)),)
 
 
 def cited_rules(obj: Any) -> tuple[str, ...]:
@@ -92,7 +96,7 @@ def margin_subjects(accept: Callable[[Any], bool]) -> Callable[[], list[Subject]
         sc = prof.scales
         return [
             margin_subject(name, sym, spec.margin, sc.money_decimals, sc.size_decimals,
-                           sc.price_decimals, spec.contract, spec.tick, prof.mechanism("liquidation"))
+                           sc.price_decimals, spec.contract, spec.tick, prof.liquidation_model)
             for sym, spec in sorted(prof.markets.items())
             if accept(spec.margin)
         ]
@@ -103,14 +107,14 @@ def margin_subjects(accept: Callable[[Any], bool]) -> Callable[[], list[Subject]
     return enumerate_subjects
 
 
-def is_tiered(model: Any) -> bool:
+def is_tiered(model: MarginModel) -> bool:
     """A model exposing its exact schedule (``maintenance_tiers()``)."""
-    return callable(getattr(model, "maintenance_tiers", None))
+    return model.maintenance_tiers() is not None
 
 
-def variant_name(model: Any) -> str:
-    """The registered variant name of a parameter object ("" if unregistered)."""
-    return str(getattr(type(model), "variant_name", ""))
+def variant_name(model: Variant | None) -> str:
+    """The registered variant name of a parameter object ("" if unregistered or absent)."""
+    return "" if model is None else model.variant_name
 
 
 @attrs.frozen
@@ -126,15 +130,15 @@ class FundingSubject:
     variant: str = ""
 
 
-def settlement_rounding(model: Any) -> tuple[Rounding, str]:
-    """The rounding and sink a funding variant settles with, as the engine picks them: the
-    variant's ``payment_rounding`` and ``sink`` if it names them, else ceil and the default sink."""
+def settlement_rounding(model: EngineFunding | None) -> tuple[Rounding, str]:
+    """The rounding and sink a funding variant settles with, as the engine picks them
+    (:func:`perpspec.funding.settle_market`): the variant's ``payment_rounding`` and ``sink``
+    (declared, with defaults ceil and the insurance fund), the same defaults without a variant."""
     from perpspec.funding import DEFAULT_SINK
 
-    rounding = getattr(model, "payment_rounding", Rounding.CEIL)
-    sink = getattr(model, "sink", DEFAULT_SINK)
-    return (rounding if isinstance(rounding, Rounding) else Rounding.CEIL,
-            sink if isinstance(sink, str) else DEFAULT_SINK)
+    if model is None:
+        return Rounding.CEIL, DEFAULT_SINK
+    return model.payment_rounding, model.sink
 
 
 def funding_subject(profile: str, market: str, contract: Any, rounding: Rounding = Rounding.CEIL,
@@ -149,7 +153,7 @@ def funding_subjects() -> list[Subject]:
     from perpspec.funding import Contract
 
     def of_profile(name: str, prof: Any) -> list[Subject]:
-        model = prof.mechanism("funding")
+        model = prof.funding_model
         rounding, sink = settlement_rounding(model)
         sc = prof.scales
         return [

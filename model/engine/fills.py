@@ -22,7 +22,7 @@ from perpspec.engine.common import (
     with_bad_debt,
     with_position_debt,
 )
-from perpspec.engine.prices import PUBLISHED, mark_traits, model_mark
+from perpspec.engine.prices import PUBLISHED, model_mark
 from perpspec.events import FeeOut, Fill, FillOut
 from perpspec.fees import side_rate
 from perpspec.market_runtime import MarketRuntime, ProfileRuntime, runtime_of
@@ -347,8 +347,8 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         mark_sampled_at=market.mark_sampled_at,
     )
     if market.mark_source != PUBLISHED:
-        mark_model = ex.profile.mechanisms.get("mark")
-        if mark_model is not None and mark_traits(mark_model)[1]:
+        mark_model = ex.profile.mark_model
+        if mark_model is not None and mark_model.reads_last_price:
             new_market = model_mark(ex, new_market, ev.t, observe=False)
     with ex.accounts.mutate() as mm:
         mm[ev.buyer] = new_b

@@ -21,6 +21,7 @@ from perpspec.engine.common import (
 )
 from perpspec.errors import ModelError
 from perpspec.events import FundingPayment, FundingRateOut, FundingSample, FundingSettlement
+from perpspec.funding import EngineFunding, NotionalPrice
 from perpspec.state import SHARED, Exchange, FundingState, InsuranceFund, Market
 from perpspec.traceability import implements
 
@@ -54,9 +55,9 @@ def funding_context(ex: Exchange, symbol: str, t: int, with_book: bool = True) -
         spec.contract, scales.size_decimals, scales.price_decimals, scales.money_decimals, spec.contract_value
     )
     first_mmr, first_imr = _first_tier_rates(spec.margin)
-    model = ex.profile.mechanism("funding")
+    model = ex.profile.funding_model
     bi = fnd.BookInputs()
-    if with_book and model is not None and hasattr(model, "impact_notional_for"):
+    if with_book and model is not None:
         bi = fnd.book_inputs(model, symbol, m.book, contract, first_imr)
     return fnd.FundingContext(
         symbol,
@@ -92,8 +93,8 @@ def funding_sample(ex: Exchange, ev: FundingSample) -> tuple[Exchange, list[Outp
     m = ex.markets[ev.symbol]
     premium = ev.premium
     if premium is None:
-        model = ex.profile.mechanism("funding")
-        if model is None or not hasattr(model, "sample_premium"):
+        model = ex.profile.funding_model
+        if model is None:
             return with_markets(ex, ev.t, ex.markets), []
         computed = model.sample_premium(funding_context(ex, ev.symbol, ev.t))
         if computed is None:
@@ -126,9 +127,11 @@ def funding_sample(ex: Exchange, ev: FundingSample) -> tuple[Exchange, list[Outp
     return with_markets(ex, ev.t, markets), []
 
 
-def _funding_price(ex: Exchange, m: Market, model: Any) -> int:
-    which = getattr(getattr(model, "notional_price", None), "value", "mark")
-    price = {"mark": m.mark, "oracle": m.oracle, "index": m.index}.get(which)
+def _funding_price(m: Market, model: EngineFunding | None) -> int:
+    """Rule: FND-PAY-01. The price funding notionals are taken at: the variant's
+    ``notional_price`` (the mark without a variant), else the valuation price."""
+    which = NotionalPrice.MARK if model is None else model.notional_price
+    price = m.mark if which is NotionalPrice.MARK else m.oracle if which is NotionalPrice.ORACLE else m.index
     price = price if price is not None else m.valuation_price()
     if price is None:
         raise Rejected("ENG-PRC-01", f"no price for {m.symbol} yet: funding cannot be settled")
@@ -152,16 +155,16 @@ def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, l
 
     market_spec(ex, ev.symbol)
     m = ex.markets[ev.symbol]
-    model = ex.profile.mechanism("funding")
+    model = ex.profile.funding_model
     ctx = funding_context(ex, ev.symbol, ev.t, with_book=ev.rate is None)
     rates: Any
     if ev.rate is not None:
-        if model is not None and hasattr(model, "explicit_rates"):
+        if model is not None:
             rates = model.explicit_rates(ctx, ev.rate)
         else:
             rates = fnd.SettlementRates.symmetric(ev.rate, ctx.carry)
     else:
-        if model is None or not hasattr(model, "settlement_rates"):
+        if model is None:
             raise Rejected(
                 "ENG-FND-01", "this profile's funding model cannot compute the rate: give the rate"
             )
@@ -172,7 +175,7 @@ def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, l
                 f"the funding model cannot compute {ev.symbol}'s rate (no samples since the last "
                 "settlement, or a price or margin rate it needs is missing): give the rate",
             )
-    price = _funding_price(ex, m, model)
+    price = _funding_price(m, model)
     # the holder index lists exactly the accounts with a non-zero position in the market;
     # the order is (account id, slot), as if every account were scanned and sorted
     ids = ex.holders.get(ev.symbol) if ex.holders is not None else None

@@ -11,6 +11,7 @@ from typing import Any, cast
 import attrs
 from perpspec.engine.common import Handler, Output, Rejected, handles, market_spec, with_markets
 from perpspec.events import BookSnapshot, IndexPrice, MarkPrice, OraclePrice, PriceOut
+from perpspec.funding import DEFAULT_INTERVAL_MS
 from perpspec.numeric import div_floor
 from perpspec.quantities import Price, Rate
 from perpspec.state import Exchange, Market
@@ -82,8 +83,8 @@ def _index_from_sources(ex: Exchange, ev: IndexPrice) -> int:
     """
     from perpspec.pricing.index import IndexSource, NoIndex
 
-    model = ex.profile.mechanism("index")
-    if model is None or not hasattr(model, "index"):
+    model = ex.profile.index_model
+    if model is None:
         raise Rejected("ENG-IDX-01", "this profile has no [index] variant: give the index price")
     sources = ev.sources or ()
     for i, (_p, _w, u) in enumerate(sources):
@@ -103,41 +104,13 @@ def _index_from_sources(ex: Exchange, ev: IndexPrice) -> int:
 PUBLISHED = "published"
 MODEL = "model"
 
-_HOUR_MS = 3_600_000
-_EIGHT_HOURS_MS = 8 * _HOUR_MS
-
-
-def mark_traits(model: Any) -> tuple[bool, bool]:
-    """``(reads_oracle, reads_last_price)`` a mark variant declares (spec ENG-MRK-01). A
-    variant that declares nothing is assumed to read the index and the last price (the mark
-    is then recomputed on every fill)."""
-    return getattr(model, "reads_oracle", False), getattr(model, "reads_last_price", True)
-
-
 @implements("ENG-MRK-01")
 def funding_interval_ms(ex: Exchange, m: Market) -> int:
     """Rule: ENG-MRK-01. The funding interval of ``m`` (ms) that a mark variant reads: the
-    carried interval of a variant that changes it (FND-INT-02), else the variant's own period
-    (``interval_hours``; hourly Hyperliquid; Drift ``funding_period`` s; dYdX ``tick_seconds``;
-    Deribit ``period_ms``), else 8 hours."""
-    carried = getattr(m.funding.extra, "interval_hours", None)
-    if type(carried) is int and carried > 0:
-        return carried * _HOUR_MS
-    model = ex.profile.mechanism("funding")
-    if model is None:
-        return _EIGHT_HOURS_MS
-    if hasattr(model, "hourly_divisor"):
-        return _HOUR_MS
-    for name, unit in (
-        ("interval_hours", _HOUR_MS),
-        ("funding_period", 1000),
-        ("tick_seconds", 1000),
-        ("period_ms", 1),
-    ):
-        v = getattr(model, name, None)
-        if type(v) is int and v > 0:
-            return v * unit
-    return _EIGHT_HOURS_MS
+    funding variant's ``funding_interval_ms`` of the market's carried funding state (a variant
+    whose interval changes carries it, FND-INT-02), else 8 hours without a funding variant."""
+    model = ex.profile.funding_model
+    return DEFAULT_INTERVAL_MS if model is None else model.funding_interval_ms(m.funding.extra)
 
 
 @implements("ENG-MRK-01")
@@ -180,21 +153,19 @@ def model_mark(ex: Exchange, m: Market, t: int, observe: bool) -> Market:
     mark (its last price), and only for variants that read it. The mark is replaced when the
     variant gives one (``None``: the old mark stays); a published mark is never replaced.
     """
-    model = ex.profile.mechanism("mark")
+    model = ex.profile.mark_model
     if model is None or m.mark_source == PUBLISHED:
         return m
-    reads_oracle, _reads_last = mark_traits(model)
-    inputs = mark_inputs(ex, m, t, reads_oracle)
+    inputs = mark_inputs(ex, m, t, model.reads_oracle)
     state = m.mark_state if m.mark_state is not None else model.initial_state()
     sampled_at = m.mark_sampled_at
     if observe:
-        interval = getattr(model, "sample_interval_s", 0)
-        interval = interval if type(interval) is int else 0
+        interval = model.sample_interval_s
         if sampled_at is None or interval <= 0 or t - sampled_at >= interval * 1000:
             new_state = model.observe(state, div_floor(t, 1000), inputs)
             if new_state is not state:
                 state, sampled_at = new_state, t
-    mark = model.mark(state, inputs)
+    mark: int | None = model.mark(state, inputs)
     source = m.mark_source
     if mark is not None:
         source = MODEL

@@ -29,32 +29,24 @@ from perpspec.events import (
     SetPositionMode,
     SettingOut,
 )
-from perpspec.numeric import div_floor
-from perpspec.position import Position, accounting_of, notional
+from perpspec.position import Position, notional
 from perpspec.profile import MarketSpec
 from perpspec.state import Exchange
 from perpspec.traceability import implements
-from perpspec.units import RATE_ONE
 
 
 @implements("ENG-LEV-01")
 def _max_leverage(spec: MarketSpec, pos: Position, price: int | None, ex: Exchange) -> int | None:
     """Rule: ENG-LEV-01. The highest leverage the market's margin model allows for ``pos``.
 
-    A margin model may define ``max_leverage(notional) -> int`` (tiered models: the tier of
-    the position's notional at the valuation price, 0 when flat); a flat model allows
-    ``floor(1 / imr)``; a model with neither sets no maximum.
+    The margin model's ``max_leverage(notional)`` at the position's notional at the valuation
+    price (0 when flat or unpriced): the tier's cap of a tiered model, ``floor(1 / imr)`` of a
+    flat one, ``None`` (no maximum) for a model that states none.
     """
-    margin = spec.margin
-    fn = getattr(margin, "max_leverage", None)
-    if callable(fn):
-        acc = accounting_of(ex.profile)
-        n = 0 if price is None else notional(abs(pos.size), price, spec, ex.profile.scales, acc)
-        return int(fn(n))
-    imr = getattr(margin, "imr", None)
-    if isinstance(imr, int) and imr > 0:
-        return int(div_floor(RATE_ONE, imr))
-    return None
+    profile = ex.profile
+    n = 0 if price is None else notional(abs(pos.size), price, spec, profile.scales, profile.accounting_model)
+    limit = spec.margin.max_leverage(n)
+    return None if limit is None else int(limit)
 
 
 def _set_position_settings(acct: Account, symbol: str, **changes: Any) -> Account:

@@ -17,9 +17,11 @@ Each variant module registers a frozen attrs parameter class with
 rate)`` and ``settle(contract, sizes, price, rate) -> Settlement``, plus its own rate functions
 (their inputs differ by venue: impact prices, TWAPs, votes, OI skew...).
 
-The engine-facing interface (spec/funding.md FND-ENG-01..04): every variant also implements
-:class:`EngineFunding` (``impact_notional_for``, ``sample_premium(ctx)``, ``settlement_rates(ctx)``,
-``settlement_rate(ctx)``, ``explicit_rates(ctx, rate)``, ``notional_price``) over a
+The engine-facing interface (spec/funding.md FND-ENG-01..04): every variant subclasses
+:class:`EngineFunding`, the declared interface of the mechanism (``impact_notional_for``,
+``sample_premium(ctx)``, ``settlement_rates(ctx)``, ``settlement_rate(ctx)``,
+``explicit_rates(ctx, rate)``, ``settle_native``, ``funding_interval_ms(carry)``,
+``predicted_rate(samples)``, ``notional_price``, ``sink``, ``payment_rounding``) over a
 :class:`FundingContext`, by calling its own formula methods; :func:`settle_market` settles the
 result zero-sum.
 
@@ -31,12 +33,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 from perpspec.errors import ModelError
 from perpspec.numeric import Rounding, Term, clamp, div_round, max_, pow10
 from perpspec.profile import ContractKind
+from perpspec.registry import Variant, interface
 from perpspec.traceability import implements
 from perpspec.units import RATE_DECIMALS, RATE_ONE
 
@@ -289,16 +292,6 @@ class Payments:
         return settle(contract, sizes, price, rate, self.payment_rounding, self.sink)
 
 
-class FundingModel(Protocol):
-    """What every funding variant provides (its rate functions are venue-specific)."""
-
-    sink: str
-
-    def payment(self, notional_money: Term, rate: Term) -> Term: ...
-
-    def settle(self, contract: Contract, sizes: Sequence[int], price: Term, rate: Term) -> Settlement: ...
-
-
 # --------------------------------------------------------------------------- engine-facing API
 
 
@@ -379,13 +372,26 @@ class SettlementRates:
         return cls(rate, rate, rate, carry, native)
 
 
-class EngineFunding:
-    """Rules: FND-ENG-01, FND-ENG-02. Defaults of the engine-facing interface every variant
-    implements (each variant overrides ``sample_premium`` and ``settlement_rates`` by calling its
-    own formula methods)."""
+#: One hour and the default funding interval (8 hours), milliseconds.
+HOUR_MS = 3_600_000
+DEFAULT_INTERVAL_MS = 8 * HOUR_MS
 
-    sink: str
-    notional_price: NotionalPrice
+
+@interface("funding")
+class EngineFunding(Variant):
+    """Rules: FND-ENG-01, FND-ENG-02. The declared interface of mechanism ``funding``: every
+    capability the engine, the scenario runner and the proofs use, each optional one with its
+    documented default. Each variant subclasses it and overrides ``settlement_rates`` (and what
+    else its venue does) by calling its own formula methods."""
+
+    __slots__ = ()
+
+    #: where the settlement dust goes (FND-SUM-01); default: the insurance fund
+    sink: str = DEFAULT_SINK
+    #: the price a position's funding notional is taken at (FND-PAY-01); default: the mark
+    notional_price: NotionalPrice = NotionalPrice.MARK
+    #: how the generic settlement rounds each payment (FND-PAY-01); default: up
+    payment_rounding: Rounding = Rounding.CEIL
 
     def impact_notional_for(self, symbol: str, first_imr: int) -> int | None:
         """Money units of the impact notional the engine walks the book with; ``None`` when the
@@ -401,7 +407,7 @@ class EngineFunding:
     @implements("FND-ENG-01")
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rule: FND-ENG-01. The rates of a settlement at ``ctx``; ``None`` when an input is
-        missing (FND-ENG-02)."""
+        missing (FND-ENG-02). Required: every variant overrides it."""
         raise NotImplementedError
 
     @implements("FND-ENG-01")
@@ -416,26 +422,27 @@ class EngineFunding:
         settlement, both sides, generic settlement; the carry is kept."""
         return SettlementRates.symmetric(rate, ctx.carry)
 
+    def settle_native(self, contract: Contract, sizes: Sequence[int], price: Term,
+                      rates: SettlementRates) -> Settlement:
+        """The variant's own settlement of ``rates`` whose ``native`` payload it set (dYdX funding
+        index, Drift per-side 1e9 rates, Deribit accrual). Default: the variant sets no native
+        payload, so it is never asked (a model error if it is)."""
+        raise ModelError(f"funding variant {self.variant_name!r} has no native settlement")
 
-class EngineFundingModel(Protocol):
-    """Rule: FND-ENG-01. The engine-facing interface of every funding variant."""
+    def funding_interval_ms(self, carry: Any) -> int:
+        """The funding interval in ms (what a mark variant reads as the time to the next funding,
+        ENG-MRK-01), given the variant's carried state ``carry`` (a variant whose interval changes
+        carries it, FND-INT-02). Default: 8 hours."""
+        return DEFAULT_INTERVAL_MS
 
-    sink: str
-    notional_price: NotionalPrice
-
-    def impact_notional_for(self, symbol: str, first_imr: int) -> int | None: ...
-
-    def sample_premium(self, ctx: FundingContext) -> Term | None: ...
-
-    def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None: ...
-
-    def settlement_rate(self, ctx: FundingContext) -> tuple[Term, Any] | None: ...
-
-    def explicit_rates(self, ctx: FundingContext, rate: Term) -> SettlementRates: ...
+    def predicted_rate(self, samples: Sequence[int]) -> Term | None:
+        """The rate the premium ``samples`` so far would settle at, for a scenario's summary;
+        default ``None``: the variant does not predict its rate from the samples alone."""
+        return None
 
 
 @implements("FND-ENG-04")
-def settle_market(model: Any, contract: Contract, sizes: Sequence[int], price: Term,
+def settle_market(model: EngineFunding | None, contract: Contract, sizes: Sequence[int], price: Term,
                   rates: SettlementRates) -> Settlement:
     """Rules: FND-ENG-04, FND-SUM-01. Settle one market: the variant's own settlement when
     ``rates.native`` is set (``model.settle_native``: dYdX funding index, Drift per-side 1e9
@@ -443,12 +450,13 @@ def settle_market(model: Any, contract: Contract, sizes: Sequence[int], price: T
     variant's ``payment_rounding`` (ceil when it names none) and ``sink``. Either way
     ``sum(payments) + dust == 0`` exactly and ``dust`` goes to ``result.sink``.
     """
-    if rates.native is not None:
-        result: Settlement = model.settle_native(contract, sizes, price, rates)
+    if rates.native is not None and model is not None:
+        result = model.settle_native(contract, sizes, price, rates)
+    elif model is None:
+        result = settle_sides(contract, sizes, price, rates.rate_long, rates.rate_short)
     else:
-        rounding = getattr(model, "payment_rounding", Rounding.CEIL)
         result = settle_sides(contract, sizes, price, rates.rate_long, rates.rate_short,
-                              rounding, getattr(model, "sink", DEFAULT_SINK))
+                              model.payment_rounding, model.sink)
     if result.total() != 0:
         raise ModelError("funding settlement is not zero-sum (FND-SUM-01)")
     return result
@@ -517,14 +525,14 @@ def check_nonneg(obj: object, *names: str) -> list[tuple[str, str]]:
 
 
 __all__ = [
+    "DEFAULT_INTERVAL_MS",
     "DEFAULT_SINK",
+    "HOUR_MS",
     "PROBE_NOTIONAL",
     "BookInputs",
     "Contract",
     "EngineFunding",
-    "EngineFundingModel",
     "FundingContext",
-    "FundingModel",
     "NotionalPrice",
     "Payments",
     "Settlement",

@@ -6,9 +6,11 @@ Rules: FND-DRB-01, FND-DRB-02, FND-ENG-01, FND-ENG-03.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 from perpspec.funding import (
+    DEFAULT_INTERVAL_MS,
     DEFAULT_SINK,
     Contract,
     EngineFunding,
@@ -54,6 +56,10 @@ class DeribitDeadband(Payments, EngineFunding):
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
     sink: str = DEFAULT_SINK
+    def funding_interval_ms(self, carry: Any) -> int:
+        """``period_ms`` (8 hours when not positive)."""
+        return self.period_ms if self.period_ms > 0 else DEFAULT_INTERVAL_MS
+
 
     def check(self) -> list[tuple[str, str]]:
         out = [(n, "must not be negative") for n in ("dead_band", "cap") if getattr(self, n) < 0]

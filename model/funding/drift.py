@@ -10,9 +10,11 @@ Rules: FND-DRF-01, FND-DRF-02, FND-DRF-03, FND-DRF-04, FND-SUM-01, FND-ENG-01, F
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 from perpspec.funding import (
+    DEFAULT_INTERVAL_MS,
     Contract,
     EngineFunding,
     FundingContext,
@@ -91,6 +93,10 @@ class DriftFunding(EngineFunding):
     notional_price: NotionalPrice = NotionalPrice.ORACLE
     payment_rounding: Rounding = Rounding.TRUNC
     sink: str = "amm-fee-pool"
+    def funding_interval_ms(self, carry: Any) -> int:
+        """``funding_period`` seconds (8 hours when not positive)."""
+        return self.funding_period * 1000 if self.funding_period > 0 else DEFAULT_INTERVAL_MS
+
 
     def check(self) -> list[tuple[str, str]]:
         bad = [k for k, v in self.tier_divisors.items() if v <= 0]

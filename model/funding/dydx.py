@@ -11,9 +11,11 @@ Rules: FND-DYDX-01, FND-DYDX-02, FND-DYDX-03, FND-DYDX-04, FND-DYDX-05, FND-SUM-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 from perpspec.funding import (
+    DEFAULT_INTERVAL_MS,
     DEFAULT_SINK,
     Contract,
     EngineFunding,
@@ -101,6 +103,10 @@ class DydxFunding(EngineFunding):
     notional_price: NotionalPrice = NotionalPrice.ORACLE
     payment_rounding: Rounding = Rounding.CEIL
     sink: str = DEFAULT_SINK
+    def funding_interval_ms(self, carry: Any) -> int:
+        """``tick_seconds`` (one funding tick; 8 hours when not positive)."""
+        return self.tick_seconds * 1000 if self.tick_seconds > 0 else DEFAULT_INTERVAL_MS
+
 
     def check(self) -> list[tuple[str, str]]:
         out = []

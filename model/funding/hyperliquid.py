@@ -6,10 +6,12 @@ Rules: FND-HL-01, FND-PRM-01, FND-CLP-01, FND-PAY-01, FND-ENG-01.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 from perpspec.funding import (
     DEFAULT_SINK,
+    HOUR_MS,
     EngineFunding,
     FundingContext,
     NotionalPrice,
@@ -55,6 +57,10 @@ class HyperliquidFunding(Payments, EngineFunding):
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
     sink: str = DEFAULT_SINK
+    def funding_interval_ms(self, carry: Any) -> int:
+        """Hourly funding (the 8-hour rate divided by ``hourly_divisor``)."""
+        return HOUR_MS
+
 
     def check(self) -> list[tuple[str, str]]:
         names = ("interest", "clamp", "hourly_cap")

@@ -9,9 +9,12 @@ Rules: FND-KRK-01, FND-ENG-01.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 from perpspec.funding import (
     DEFAULT_SINK,
+    HOUR_MS,
     EngineFunding,
     FundingContext,
     NotionalPrice,
@@ -50,6 +53,10 @@ class KrakenFunding(Payments, EngineFunding):
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
     sink: str = DEFAULT_SINK
+    def funding_interval_ms(self, carry: Any) -> int:
+        """Hourly funding (the premium divided by ``hourly_divisor``)."""
+        return HOUR_MS
+
 
     def check(self) -> list[tuple[str, str]]:
         out = []

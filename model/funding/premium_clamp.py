@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 from perpspec.funding import (
+    DEFAULT_INTERVAL_MS,
     DEFAULT_SINK,
+    HOUR_MS,
     EngineFunding,
     FundingContext,
     NotionalPrice,
@@ -110,6 +113,17 @@ class PremiumInterestClamp(Payments, EngineFunding):
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
     sink: str = DEFAULT_SINK
+    def funding_interval_ms(self, carry: Any) -> int:
+        """Rule: FND-INT-02. The carried interval (:class:`IntervalCarry`, after a settlement
+        changed it), else ``interval_hours``; 8 hours when neither is positive."""
+        if isinstance(carry, IntervalCarry) and carry.interval_hours > 0:
+            return carry.interval_hours * HOUR_MS
+        return self.interval_hours * HOUR_MS if self.interval_hours > 0 else DEFAULT_INTERVAL_MS
+
+    def predicted_rate(self, samples: Sequence[int]) -> Term | None:
+        """The rate of the average of ``samples`` (FND-AVG-01, FND-CLP-01) at ``interval_hours``."""
+        return self.rate(self.average(samples))
+
 
     def check(self) -> list[tuple[str, str]]:
         out = []

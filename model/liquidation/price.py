@@ -16,13 +16,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin import LinearTier, MarginModel, PositionRisk
 from perpspec.numeric import Rounding, fraction_to_step, pow10
 from perpspec.profile import ContractKind, Profile
 from perpspec.traceability import implements
+
+if TYPE_CHECKING:
+    from perpspec.liquidation.variants import LiquidationModel
 
 Key = tuple[str, str]
 
@@ -205,19 +208,19 @@ def net_side(legs: Sequence[Leg]) -> int:
 
 @implements("LIQ-TIER-01")
 def schedule_of(
-    margin: Any, money_decimals: int, notional_units: int, size_units: int, leverage: int | None
+    margin: MarginModel, money_decimals: int, notional_units: int, size_units: int, leverage: int | None
 ) -> tuple[ExactTier, ...]:
     """Rule: LIQ-TIER-01. A market's maintenance schedule in real units.
 
-    A model with ``maintenance_tiers()`` gives its tiers; a flat model (``mmr``) one tier;
+    A model with ``maintenance_tiers()`` gives its tiers; a flat model (``flat_maintenance_rate``) one tier;
     any other model one tier whose rate is its maintenance margin at the current notional
     divided by that notional (the rate of a size-scaled model, e.g. Deribit's, at this size).
     """
-    tiers_fn = getattr(margin, "maintenance_tiers", None)
-    if callable(tiers_fn):
-        return exact_tiers(tiers_fn(), money_decimals)
-    mmr = getattr(margin, "mmr", None)
-    if isinstance(mmr, int):
+    tiers = margin.maintenance_tiers()
+    if tiers is not None:
+        return exact_tiers(tiers, money_decimals)
+    mmr = margin.flat_maintenance_rate()
+    if mmr is not None:
         from perpspec.units import rate_to_fraction
 
         return (ExactTier(Fraction(0), None, rate_to_fraction(mmr), Fraction(0)),)
@@ -306,17 +309,17 @@ def inputs_for(account: Any, symbol: str, slot: str, marks: Mapping[str, int], p
     )
 
 
-def _variant(profile: Profile) -> Any:
-    v = profile.mechanism("liquidation")
+def _variant(profile: Profile) -> LiquidationModel:
+    v = profile.liquidation_model
     if v is None:
         raise ValueError(f"profile {profile.name} has no [liquidation] section")
     return v
 
 
 @implements("LIQ-RND-01")
-def _on_grid(inp: LiqInputs, variant: Any) -> LiqInputs:
+def _on_grid(inp: LiqInputs, variant: LiquidationModel) -> LiqInputs:
     """Rule: LIQ-RND-01. Round on the variant's ``price_step`` where it names one, else the tick."""
-    step = getattr(variant, "price_step", None)
+    step = variant.price_step
     return inp if step is None else attrs.evolve(inp, tick=step)
 
 
@@ -337,10 +340,7 @@ def bankruptcy_price(
     """Rule: LIQ-BP-01. The bankruptcy price (equity zero) of the position ``(symbol, slot)``."""
     variant = _variant(profile)
     inp = _on_grid(inputs_for(account, symbol, slot, marks, profile), variant)
-    account_level = getattr(variant, "bankruptcy_account", None)
-    if callable(account_level):
-        return account_level(account, symbol, slot, marks, profile, inp)
-    return variant.bankruptcy(inp)
+    return variant.bankruptcy_account(account, symbol, slot, marks, profile, inp)
 
 
 __all__ = [

@@ -50,7 +50,7 @@ from perpspec.liquidation.price import (
 from perpspec.numeric import Rounding, pow10, rescale
 from perpspec.profile import ContractKind
 from perpspec.quantities import Price, Rate
-from perpspec.registry import variant
+from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
 from perpspec.units import rate_to_fraction
 
@@ -135,8 +135,45 @@ def inverse_lp(
     return found[1], found[0][0], ""
 
 
+@interface("liquidation")
+class LiquidationModel(Variant):
+    """The declared interface of mechanism ``liquidation`` (the liquidation and bankruptcy
+    *prices*; LIQ-GEN-01, LIQ-BP-01, LIQ-RND-01). ``liquidation``, ``bankruptcy``, ``lp_mode``
+    and ``bp_mode`` are required; ``price_step`` and ``bankruptcy_account`` have the documented
+    defaults. (The liquidation *procedure*, the insurance fund and ADL get interfaces of their
+    own with the issues that add them.)"""
+
+    __slots__ = ()
+
+    #: the grid the venue states these prices on, price units; default ``None``: the tick
+    price_step: Price | None = None
+
+    def liquidation(self, inp: LiqInputs) -> PriceResult:
+        """The liquidation price of the position ``inp`` describes, rounded on the grid."""
+        raise NotImplementedError
+
+    def bankruptcy(self, inp: LiqInputs) -> PriceResult:
+        """The bankruptcy price (equity zero) of the position ``inp`` describes."""
+        raise NotImplementedError
+
+    def lp_mode(self, side: int) -> Rounding:
+        """The rounding of the liquidation price of a long (``side > 0``) or short position."""
+        raise NotImplementedError
+
+    def bp_mode(self, side: int) -> Rounding:
+        """The rounding of the bankruptcy price of a long (``side > 0``) or short position."""
+        raise NotImplementedError
+
+    def bankruptcy_account(
+        self, account: Any, symbol: str, slot: str, marks: Mapping[str, int], profile: Any, inp: LiqInputs
+    ) -> PriceResult:
+        """The bankruptcy price of ``account``'s position ``(symbol, slot)`` for a venue that
+        computes it from the whole account (dYdX); default: :meth:`bankruptcy` of ``inp``."""
+        return self.bankruptcy(inp)
+
+
 @attrs.frozen(kw_only=True)
-class Roundings:
+class Roundings(LiquidationModel):
     """Rule: LIQ-RND-01. The tick rounding of each price per side (a profile names them)."""
 
     lp_long: Rounding = Rounding.CEIL

@@ -14,12 +14,12 @@ market's open-interest notional for the models that scale with it.
 
 from __future__ import annotations
 
-import abc
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 import attrs
 from perpspec.numeric import Term
+from perpspec.registry import Variant, interface
 from perpspec.traceability import implements
 
 
@@ -39,36 +39,70 @@ class PositionRisk:
     oi_notional: Term = 0
 
 
-class MarginModel(Protocol):
-    """What every margin variant provides."""
-
-    def maintenance(self, pos: PositionRisk) -> Term: ...
-
-    def initial(self, pos: PositionRisk) -> Term: ...
-
-
-class WeightedUnrealizedPnl(abc.ABC):
-    """The declared interface of a margin model that weights a position's unrealized PnL in
-    collateral (rule ACC-COL-01), with one figure for initial-margin checks and one for
-    maintenance (Drift: asset weights and the $100 cap, MRG-DRF-04/05). A model that does not
-    subclass it counts uPnL at face value in both."""
+@interface("margin")
+class MarginModel(Variant):
+    """The declared interface of mechanism ``margin``: everything the engine, the account and
+    liquidation functions and the proofs ask of a margin model. ``maintenance`` and ``initial``
+    are required; every other capability has the documented default below and is overridden by
+    the models that have it (no caller probes a model for an attribute)."""
 
     __slots__ = ()
 
-    @abc.abstractmethod
+    def maintenance(self, pos: PositionRisk) -> Term:
+        """Maintenance margin of one position, money units."""
+        raise NotImplementedError
+
+    def initial(self, pos: PositionRisk) -> Term:
+        """Initial margin of one position, money units."""
+        raise NotImplementedError
+
+    def maintenance_tiers(self) -> tuple[LinearTier, ...] | None:
+        """The exact piecewise-linear maintenance schedule (tiered models: Binance brackets,
+        Bybit progressive tiers, Hyperliquid tiers); default ``None``: the model has none."""
+        return None
+
+    def flat_maintenance_rate(self) -> int | None:
+        """The one maintenance rate (10^-8) of a flat model; default ``None``: not flat."""
+        return None
+
+    def max_leverage(self, notional: Term) -> Term | None:
+        """The highest leverage the model allows at position notional ``notional`` (money units;
+        ENG-LEV-01); default ``None``: the model states no maximum."""
+        return None
+
+    def tier_max_leverage(self) -> tuple[int | None, ...]:
+        """The ``max_leverage`` column of the model's tier table, in table order (``None`` where
+        a row states none); default ``()``: the model has no such column."""
+        return ()
+
+    def risk_limit_steps(self) -> tuple[int, int] | None:
+        """``(base limit, step)``, money units, of a risk-limit step model (BitMEX: one rate for
+        the whole position value, raised one step at each limit ``base + k*step``); default
+        ``None``: not a step model."""
+        return None
+
+    def im_rate(self, value: Term) -> Term | None:
+        """The initial-margin rate (10^-8) at position value ``value`` of a step model (see
+        :meth:`risk_limit_steps`); default ``None``: the model has no single rate per value."""
+        return None
+
+    #: the model weights a position's unrealized PnL in collateral (:meth:`collateral_upnl`,
+    #: ACC-COL-01; Drift); default: uPnL counts at face value
+    weights_upnl: ClassVar[bool] = False
+
     def collateral_upnl(self, upnl: int, initial: bool) -> int:
-        """The part of ``upnl`` (money units) that counts as initial (``initial=True``) or
-        maintenance collateral."""
+        """Rule: ACC-COL-01. The part of ``upnl`` (money units) that counts as initial
+        (``initial=True``) or maintenance collateral; default: all of it (Drift weights it:
+        asset weights and the $100 cap, MRG-DRF-04/05)."""
+        return upnl
 
 
 @implements("ACC-COL-01")
-def collateral_upnl(model: object, upnl: int, initial: bool) -> int:
+def collateral_upnl(model: MarginModel, upnl: int, initial: bool) -> int:
     """Rule: ACC-COL-01. The collateral a position's ``upnl`` contributes under its market's
-    margin model: the model's own weighting when it declares :class:`WeightedUnrealizedPnl`,
-    else ``upnl``."""
-    if isinstance(model, WeightedUnrealizedPnl):
-        return model.collateral_upnl(upnl, initial)
-    return upnl
+    margin model: :meth:`MarginModel.collateral_upnl` (``upnl`` itself unless the model weights
+    it, ``weights_upnl``)."""
+    return model.collateral_upnl(upnl, initial)
 
 
 @attrs.frozen

@@ -28,7 +28,7 @@ import attrs
 from perpspec.numeric import Rounding, div_round, pow10
 from perpspec.profile import ContractKind, MarketSpec, Scales
 from perpspec.quantities import Rate
-from perpspec.registry import variant
+from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
 
 
@@ -43,9 +43,11 @@ class Trigger(enum.Enum):
     MM_POSITIVE_GT_EQUITY = "mm-positive-gt-equity"
 
 
+@interface("accounting")
 @attrs.frozen
-class AccountingBase:
-    """Fields shared by every accounting variant.
+class AccountingBase(Variant):
+    """The declared interface of mechanism ``accounting``, with the fields shared by every
+    accounting variant (``per_contract_rounding`` and ``inverse_cost`` are its capabilities).
 
     - ``trigger``: the cross liquidation predicate (ACC-LIQ-01).
     - ``transfer_min_rate``: the transfer (withdrawal) margin requirement is

@@ -6,7 +6,7 @@ Rules: MRG-BMX-01 (steps and rates), MRG-BMX-02 (maintenance and initial margin)
 from __future__ import annotations
 
 import attrs
-from perpspec.margin import PositionRisk
+from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import Rounding, Term, div_ceil, div_round, ite, max_
 from perpspec.quantities import Money, Rate
 from perpspec.registry import variant
@@ -16,7 +16,7 @@ from perpspec.units import RATE_ONE
 
 @variant("margin", "bitmex-risk-steps")
 @attrs.frozen
-class BitmexRiskSteps:
+class BitmexRiskSteps(MarginModel):
     """Rules: MRG-BMX-01, MRG-BMX-02.
 
     :math:`steps = \\lceil (V - base) / step \\rceil` for :math:`V > base`, else 0;
@@ -42,6 +42,10 @@ class BitmexRiskSteps:
         if self.base_im < self.base_mm:
             out.append(("base_im", "the base initial rate must be at least the base maintenance rate"))
         return out
+
+    def risk_limit_steps(self) -> tuple[int, int] | None:
+        """``(base_risk_limit, step)``: BitMEX is a risk-limit step model (MRG-BMX-01)."""
+        return (self.base_risk_limit, self.step)
 
     @implements("MRG-BMX-01")
     def steps(self, value: Term) -> Term:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import attrs
-from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin import LinearTier, MarginModel, PositionRisk
 from perpspec.margin.piecewise import (
     check_floors,
     column,
@@ -48,7 +48,7 @@ def next_cum(floor: Term, mmr_prev: Term, mmr: Term, cum_prev: Term) -> Term:
 
 @variant("margin", "binance-brackets")
 @attrs.frozen
-class BinanceBrackets:
+class BinanceBrackets(MarginModel):
     """Rules: MRG-BRK-01, MRG-BRK-02, MRG-BRK-03.
 
     :math:`MM = \\lceil N \\cdot mmr_k - cum_k \\rceil` for the bracket ``k`` with

@@ -7,7 +7,7 @@ Rules: MRG-BYB-01 (maintenance), MRG-BYB-02 (initial).
 from __future__ import annotations
 
 import attrs
-from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin import LinearTier, MarginModel, PositionRisk
 from perpspec.margin.piecewise import check_floors, deductions, linear_tiers, progressive_scaled, select
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money, Rate
@@ -28,7 +28,7 @@ class ProgressiveTier:
 
 @variant("margin", "bybit-progressive")
 @attrs.frozen
-class BybitProgressive:
+class BybitProgressive(MarginModel):
     """Rules: MRG-BYB-01, MRG-BYB-02.
 
     :math:`MM = \\lceil \\sum_k mmr_k \\cdot (\\min(PV, floor_{k+1}) - floor_k)^+ \\rceil
@@ -64,6 +64,10 @@ class BybitProgressive:
                         (f"tiers[{k}].max_leverage", "1/max_leverage is below the maintenance rate (IM < MM)")
                     )
         return out
+
+    def tier_max_leverage(self) -> tuple[int | None, ...]:
+        """The ``max_leverage`` column of the tiers (``None`` where a tier states none)."""
+        return tuple(t.max_leverage for t in self.tiers)
 
     def maintenance_tiers(self) -> tuple[LinearTier, ...]:
         """The schedule as exact pieces :math:`PV \\cdot mmr_k - deduction_k`."""

@@ -6,7 +6,7 @@ Rule: MRG-DRB-01.
 from __future__ import annotations
 
 import attrs
-from perpspec.margin import PositionRisk
+from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import Rounding, Term, div_round
 from perpspec.quantities import Rate, Size
 from perpspec.registry import variant
@@ -16,7 +16,7 @@ from perpspec.units import RATE_ONE
 
 @variant("margin", "deribit-size-linear")
 @attrs.frozen
-class DeribitSizeLinear:
+class DeribitSizeLinear(MarginModel):
     """Rule: MRG-DRB-01.
 
     :math:`im = im_0 + (S/u) \\cdot k_{im}`, :math:`mm = mm_0 + (S/u) \\cdot k_{mm}` with ``u`` the

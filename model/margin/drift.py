@@ -14,9 +14,10 @@ MRG-DRF-05 ($100 cap on positive uPnL for initial margin).
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 
 import attrs
-from perpspec.margin import PositionRisk, WeightedUnrealizedPnl
+from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import div_floor, div_trunc, isqrt_floor
 from perpspec.quantities import Money
 from perpspec.registry import variant
@@ -104,11 +105,14 @@ def size_discount_asset_weight(size: int, imf_factor: int, weight: int) -> int:
 
 @variant("margin", "drift-size-premium")
 @attrs.frozen
-class DriftSizePremium(WeightedUnrealizedPnl):
+class DriftSizePremium(MarginModel):
     """Rules: MRG-DRF-01, MRG-DRF-02, MRG-DRF-03, MRG-DRF-04, MRG-DRF-05, ACC-COL-01.
 
     :math:`MR = \\lfloor N \\cdot \\max(custom, ratio(|base|, type)) / 10^4 \\rfloor`.
     """
+
+    #: Drift weights unrealized PnL in collateral (asset weights, the $100 cap; ACC-COL-01)
+    weights_upnl: ClassVar[bool] = True
 
     margin_ratio_initial: int
     margin_ratio_maintenance: int

@@ -9,7 +9,7 @@ MRG-DYDX-04 (base to quote quantums).
 from __future__ import annotations
 
 import attrs
-from perpspec.margin import PositionRisk
+from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import Term, div_ceil, div_floor, div_trunc, ite, max_
 from perpspec.quantities import Money
 from perpspec.registry import variant
@@ -36,7 +36,7 @@ def base_to_quote_quantums(
 
 @variant("margin", "dydx-oi-imf")
 @attrs.frozen
-class DydxLiquidityTier:
+class DydxLiquidityTier(MarginModel):
     """Rules: MRG-DYDX-01, MRG-DYDX-02, MRG-DYDX-03.
 
     :math:`IMR = \\lceil N \\cdot \\max(OIMF, custom) / 10^6 \\rceil`,

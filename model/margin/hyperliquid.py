@@ -8,7 +8,7 @@ from __future__ import annotations
 from math import lcm
 
 import attrs
-from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin import LinearTier, MarginModel, PositionRisk
 from perpspec.margin.piecewise import check_floors, deductions, linear_tiers, progressive_scaled, select
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money
@@ -26,7 +26,7 @@ class LeverageTier:
 
 @variant("margin", "hyperliquid-tiers")
 @attrs.frozen
-class HyperliquidTiers:
+class HyperliquidTiers(MarginModel):
     """Rules: MRG-HL-01, MRG-HL-02.
 
     :math:`MMR_k = 1/(2 L_k)`, :math:`d_0 = 0`, :math:`d_k = d_{k-1} + lb_k (MMR_k - MMR_{k-1})`,

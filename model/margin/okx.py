@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import attrs
-from perpspec.margin import PositionRisk
+from perpspec.margin import MarginModel, PositionRisk
 from perpspec.margin.piecewise import check_floors, select
 from perpspec.numeric import Cond, Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Rate, Size
@@ -31,7 +31,7 @@ class SizeTier:
 
 @variant("margin", "okx-tiers")
 @attrs.frozen
-class OkxTiers:
+class OkxTiers(MarginModel):
     """Rules: MRG-OKX-01, MRG-OKX-02.
 
     :math:`MM = \\lceil N \\cdot mmr_k \\rceil` with ``k`` the tier of the size (flat, no deduction);
@@ -61,6 +61,10 @@ class OkxTiers:
         if self.liquidation_fee < 0:
             out.append(("liquidation_fee", "a fee rate cannot be negative"))
         return out
+
+    def tier_max_leverage(self) -> tuple[int | None, ...]:
+        """The ``max_leverage`` column of the size tiers."""
+        return tuple(t.max_leverage for t in self.tiers)
 
     @implements("MRG-OKX-01")
     def mmr(self, size: Term) -> Term:

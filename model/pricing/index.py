@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 from perpspec.numeric import Cond, Rounding, Term, abs_, div_round
 from perpspec.quantities import Price, Rate
-from perpspec.registry import variant
+from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
@@ -117,9 +117,25 @@ def median_twice(prices: Sequence[int]) -> int:
 DEFAULT_OUTLIER = Rate(5_000_000)
 
 
+@interface("index")
+class IndexModel(Variant):
+    """The declared interface of mechanism ``index``: the index of a set of constituent prices
+    (ENG-IDX-01)."""
+
+    __slots__ = ()
+
+    def index(
+        self, sources: Sequence[IndexSource], now: int, ticks_per_second: int = 1
+    ) -> IndexPrice | NoIndex:
+        """The index at time ``now`` from ``sources``; :class:`NoIndex` (with its reason) when
+        the variant finds none. ``now`` and the sources' ``updated_at`` count
+        ``ticks_per_second`` per second."""
+        raise NotImplementedError
+
+
 @variant("index", "weighted-median-guard")
 @attrs.frozen
-class WeightedMedianGuard:
+class WeightedMedianGuard(IndexModel):
     """Rules: PRC-IDX-01, PRC-IDX-02, PRC-IDX-03.
 
     ``outlier``: deviation from the median beyond which a source is an outlier (Rate,

@@ -18,13 +18,13 @@ functions over :mod:`perpspec.numeric`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 import attrs
 from perpspec.numeric import Rounding, Term, div_round, max_, min_
 from perpspec.pricing.averages import Ema, MovingAverage, ema_update, ema_value, ma_update, ma_value
 from perpspec.quantities import Price, Rate
-from perpspec.registry import variant
+from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
@@ -64,14 +64,33 @@ class MarkState:
     mid_ema: Ema | None = None  #: Hyperliquid: EMA of mid
 
 
-class MarkModel(Protocol):
-    """The interface every mark variant implements."""
+@interface("mark")
+class MarkModel(Variant):
+    """The declared interface of mechanism ``mark``: what the engine asks of every mark variant
+    (ENG-MRK-01). ``initial_state``, ``observe`` and ``mark`` are required; the traits below
+    have the documented defaults and a variant overrides them (as class constants or fields)."""
 
-    def initial_state(self) -> MarkState: ...
+    __slots__ = ()
 
-    def observe(self, state: MarkState, now: int, inputs: MarkInputs) -> MarkState: ...
+    #: the variant reads the oracle price as its index (DeFi); default: the index
+    reads_oracle: ClassVar[bool] = False
+    #: the variant reads the last trade price, so a fill recomputes the mark; default: it does
+    reads_last_price: ClassVar[bool] = True
+    #: seconds between two samples the engine feeds to ``observe``; default 0: every
+    #: index, oracle or book event is a sample
+    sample_interval_s: int = 0
 
-    def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None: ...
+    def initial_state(self) -> MarkState:
+        """The empty averaging state."""
+        raise NotImplementedError
+
+    def observe(self, state: MarkState, now: int, inputs: MarkInputs) -> MarkState:
+        """Feed one sample at ``now`` (seconds); a stateless variant returns ``state`` itself."""
+        raise NotImplementedError
+
+    def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
+        """The mark price, or ``None`` when an input the variant needs is missing."""
+        raise NotImplementedError
 
 
 # ----------------------------------------------------------------------------- formulas
@@ -123,8 +142,8 @@ def weighted_median(points: Sequence[tuple[int, int]]) -> int | None:
     raise AssertionError("unreachable: cumulative weight reaches the total")
 
 
-class _Stateless:
-    """Mixin for the variants that keep no averaging state: the empty state, and every
+class _Stateless(MarkModel):
+    """Base for the variants that keep no averaging state: the empty state, and every
     sample leaves it unchanged."""
 
     __slots__ = ()
@@ -141,7 +160,7 @@ class _Stateless:
 
 @variant("mark", "binance-median3")
 @attrs.frozen
-class BinanceMedian3:
+class BinanceMedian3(MarkModel):
     """Rules: PRC-MRK-01, PRC-EMA-01. ``Mark = median(Price1, Price2, last price)``:
 
     - ``Price1 = Index * (1 + F_last * t / T)`` (:func:`funding_basis_price`);
@@ -237,7 +256,7 @@ class BitmexFairPrice(_Stateless):
 
 @variant("mark", "hyperliquid-median3")
 @attrs.frozen
-class HyperliquidMedian3:
+class HyperliquidMedian3(MarkModel):
     """Rules: PRC-MRK-03, PRC-EMA-01. The median of
 
     1. ``oracle + EMA_150s(mid - oracle)``;
@@ -346,7 +365,7 @@ class LastPriceMark(_Stateless):
 
 @variant("mark", "index-basis-ma")
 @attrs.frozen
-class IndexBasisMa:
+class IndexBasisMa(MarkModel):
     """Rules: PRC-MRK-05, PRC-EMA-01. ``Mark = Index + MA(basis)``, ``basis = (bid1 +
     ask1)/2 - Index`` over the last ``basis_points`` samples (Binance's Price2 alone).
     ``None`` without an index or a basis sample."""

@@ -27,7 +27,7 @@ from perpspec.account import (
     slot_for,
     transfer_requirement,
 )
-from perpspec.margin import PositionRisk
+from perpspec.margin import MarginModel, PositionRisk
 from perpspec.margin.accounting import ExactAccounting, Trigger
 from perpspec.margin.flat import FlatMargin
 from perpspec.numeric import Rounding, Term, div_round
@@ -39,7 +39,7 @@ from perpspec.units import RATE_ONE, format_units, parse_units
 
 
 @attrs.frozen
-class RateCum:
+class RateCum(MarginModel):
     """Test-only margin model: one bracket, MM = N * mmr - cum (BIN-LP-01's stated brackets)."""
 
     mmr: int  # 1e-8

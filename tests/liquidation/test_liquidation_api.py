@@ -20,7 +20,7 @@ from perpspec.liquidation.variants import (
     DydxBankruptcy,
     HyperliquidClosedForm,
 )
-from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin import LinearTier, MarginModel, PositionRisk
 from perpspec.numeric import Rounding, div_ceil
 from perpspec.position import Position
 from perpspec.profile import ContractKind, MarketSpec, Meta, Profile, Scales
@@ -32,7 +32,7 @@ D = Fraction
 
 
 @attrs.frozen
-class TierMargin:
+class TierMargin(MarginModel):
     """Test margin model: ``MM = ceil(N·rate - cum)`` in the tier holding ``N`` (money units)."""
 
     tiers: tuple[LinearTier, ...]

@@ -32,7 +32,7 @@ def _markets(pred: Any) -> list[tuple[str, str, Any]]:
     return out
 
 
-TIERED = _markets(lambda m: callable(getattr(m, "maintenance_tiers", None)))
+TIERED = _markets(lambda m: m.maintenance_tiers() is not None)
 SYMBOLIC = _markets(lambda m: not isinstance(m, DriftSizePremium))
 
 

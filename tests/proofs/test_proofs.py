@@ -11,7 +11,7 @@ import orjson
 import pytest
 from perpspec.cli import app
 from perpspec.funding import Contract, Settlement, owed_fraction, settle_owed
-from perpspec.margin import LinearTier, PositionRisk
+from perpspec.margin import LinearTier, MarginModel, PositionRisk
 from perpspec.margin.bitmex import BitmexRiskSteps
 from perpspec.margin.brackets import BinanceBrackets, Bracket
 from perpspec.margin.flat import FlatMargin
@@ -36,7 +36,7 @@ def rate(text: str) -> int:
 
 
 @attrs.frozen
-class MistypedTable:
+class MistypedTable(MarginModel):
     """A tiered table whose deductions are typed by hand, not derived: tier 1's is too large,
     so MM drops by 250 USDT when the notional crosses 50,000 USDT (non-monotone, discontinuous)."""
 
@@ -223,7 +223,7 @@ def xbt(text: str) -> int:
 
 
 @attrs.frozen
-class SteppedRates:
+class SteppedRates(MarginModel):
     """A BitMEX-style step model (the bundled model's steps, initial margin and limits) whose MM
     rate per step is read from a hand-typed table (the last entry repeats): a table that lowers
     the rate at some step breaks INV-23."""
@@ -238,6 +238,9 @@ class SteppedRates:
     @property
     def step(self) -> int:
         return int(self.inner.step)
+
+    def risk_limit_steps(self) -> tuple[int, int] | None:
+        return self.inner.risk_limit_steps()
 
     def steps(self, value: Term) -> Term:
         return self.inner.steps(value)
