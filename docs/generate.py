@@ -25,15 +25,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from perpspec.citations import ID, SOURCE_ID, SOURCES_FILE, parse_spec
 from perpspec.traceability import (
-    ID,
-    SOURCE_ID,
-    SOURCES_FILE,
     Entry,
     Implementation,
     RuleIndex,
     build,
-    parse_spec,
     proof_results,
     proof_results_path,
 )

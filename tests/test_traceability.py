@@ -14,16 +14,8 @@ from pathlib import Path
 
 import pytest
 from perpspec import traceability
-from perpspec.traceability import (
-    RuleIndex,
-    build,
-    docstring_mentions,
-    implements,
-    outside_links,
-    scan_tests,
-    source_citations,
-    sources,
-)
+from perpspec.citations import docstring_mentions, outside_links, scan_tests, source_citations, sources
+from perpspec.traceability import RuleIndex, build, implements
 
 ROOT = Path(__file__).resolve().parents[1]
 
