@@ -159,7 +159,7 @@ def im_covers_mm(sub: MarginSubject) -> Obligation:
     return Obligation(tuple(claims), how)
 
 
-def runs_on_z3(model: Any) -> bool:
+def runs_on_z3(model: MarginModel) -> bool:
     """A margin model whose ``maintenance`` and ``initial`` accept Z3 terms (Drift's integer
     square root, for one, is int-only and is left to the Hypothesis tests)."""
     s, n, oi = z3.Ints("S N OI")

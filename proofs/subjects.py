@@ -58,13 +58,13 @@ def cited_rules(obj: Any) -> tuple[str, ...]:
 def margin_subject(
     profile: str,
     market: str,
-    model: Any,
+    model: MarginModel,
     money_decimals: int = 8,
     size_decimals: int = 0,
     price_decimals: int = 0,
     contract: ContractKind = ContractKind.LINEAR,
     tick: int = 1,
-    liquidation: Any = None,
+    liquidation: LiquidationModel | None = None,
 ) -> Subject:
     """A subject for one margin model (also used by tests with a hand-built table)."""
     value = MarginSubject(

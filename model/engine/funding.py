@@ -22,13 +22,14 @@ from perpspec.engine.common import (
 from perpspec.errors import ModelError
 from perpspec.events import FundingPayment, FundingRateOut, FundingSample, FundingSettlement
 from perpspec.funding import EngineFunding, NotionalPrice
+from perpspec.margin import MarginModel
 from perpspec.state import SHARED, Exchange, FundingState, InsuranceFund, Market
 from perpspec.traceability import implements
 
-_TIERS: dict[int, tuple[Any, tuple[int, int]]] = {}
+_TIERS: dict[int, tuple[MarginModel, tuple[int, int]]] = {}
 
 
-def _first_tier_rates(margin: Any) -> tuple[int, int]:
+def _first_tier_rates(margin: MarginModel) -> tuple[int, int]:
     """``funding.first_tier_rates(margin)``, cached per margin object (a ``param_change`` of the
     market's margin makes a new object, so the cache never serves stale rates)."""
     from perpspec import funding as fnd

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from perpspec.errors import ModelError
@@ -42,6 +42,9 @@ from perpspec.profile import ContractKind
 from perpspec.registry import Variant, interface
 from perpspec.traceability import implements
 from perpspec.units import RATE_DECIMALS, RATE_ONE
+
+if TYPE_CHECKING:
+    from perpspec.margin import MarginModel
 
 #: The sink that receives settlement dust unless a profile names another one.
 DEFAULT_SINK = "insurance-fund"
@@ -468,7 +471,7 @@ PROBE_NOTIONAL = RATE_ONE
 
 
 @implements("FND-ENG-01")
-def first_tier_rates(margin: Any) -> tuple[int, int]:
+def first_tier_rates(margin: MarginModel) -> tuple[int, int]:
     """Rule: FND-ENG-01. ``(first_mmr, first_imr)`` of a market's margin model, ``Rate``.
 
     The model is asked for the maintenance and initial margin (no leverage setting, i.e. at max
@@ -497,7 +500,7 @@ class BookInputs:
 
 
 @implements("FND-ENG-01")
-def book_inputs(model: Any, symbol: str, book: Any, contract: Contract,
+def book_inputs(model: EngineFunding, symbol: str, book: Any, contract: Contract,
                 first_imr: int) -> BookInputs:
     """Rule: FND-ENG-01. The book fields of a :class:`FundingContext` from the last snapshot
     ``book = (bids, asks)`` of ``(price, size)`` levels (best first): the top of book, and the
