@@ -33,14 +33,14 @@ from perpspec.account import (
     requirement,
     slot_errors,
 )
-from perpspec.decoding import JsonNumber, describe, read_json_document
+from perpspec.decoding import FieldError, JsonNumber, decimal_amount, describe, read_json_document
 from perpspec.errors import InputError, Place
 from perpspec.numeric import Rounding
 from perpspec.position import Position, accounting_of, entry_price, entry_value_at, notional
 from perpspec.profile import ContractKind, Profile
 from perpspec.profiles import load_profile
 from perpspec.traceability import implements, rules_of
-from perpspec.units import MAX_DIGITS, format_fraction, format_units, parse_fraction, parse_units
+from perpspec.units import MAX_DIGITS, format_fraction, format_units, parse_fraction
 
 WHATS = ("margin", "liquidation-price", "bankruptcy-price")
 
@@ -59,6 +59,7 @@ class Snapshot:
     oi_notional: Mapping[str, int]
 
 
+_UNIT_OF = {"a price": "price", "a size": "size", "an amount of money": "money"}
 _TOP = {"id", "collateral", "hedge_mode", "marks", "oi_notional", "positions"}
 _POS = {"symbol", "slot", "size", "entry_price", "quote_amount", "leverage", "isolated", "isolated_margin"}
 
@@ -101,15 +102,12 @@ def load_snapshot(path: Path | str, profile: Profile, text: str | None = None) -
         return v
 
     def units(v: Any, field: str, decimals: int, what: str, positive: bool = False) -> int:
-        s = string(v, field) if not isinstance(v, JsonNumber) else None
-        if s is None:
-            raise fail(field, f"expected {what} as a decimal string, got {describe(v)}")
         try:
-            out = parse_units(s, decimals)
-        except ValueError as exc:
-            raise fail(field, f"{what}: {exc}") from None
+            out = decimal_amount(v, _UNIT_OF[what], decimals, field)  # as in events (EVT-AMT-01)
+        except FieldError as exc:
+            raise doc.error(exc) from None
         if positive and out <= 0:
-            raise fail(field, f"{what} must be positive, got {s}")
+            raise fail(field, f"{what} must be positive, got {describe(v)}")
         return out
 
     scales = profile.scales
@@ -230,6 +228,8 @@ def _entry_value(
         )
     if not isinstance(v, str):
         raise fail(field, f"expected a price as a decimal string, got {describe(v)}")
+    if "%" in v:
+        raise fail(field, f"a percentage is only allowed for rates, got {describe(v)} for a price")
     try:
         ep = parse_fraction(v)
     except ValueError as exc:

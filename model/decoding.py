@@ -31,7 +31,7 @@ import msgspec
 from perpspec.errors import InputError, Place
 from perpspec.tomlplaces import key_lines
 from perpspec.traceability import implements
-from perpspec.units import MAX_DIGITS
+from perpspec.units import MAX_DIGITS, parse_units
 
 #: The deepest nesting of lists and objects (tables) any input may have (rule EVT-LIM-01).
 MAX_DEPTH = 64
@@ -100,6 +100,20 @@ def check_int(v: int, field: str) -> int:
     if -(10**MAX_DIGITS) < v < 10**MAX_DIGITS:
         return v
     raise FieldError(field, f"a number of more than {MAX_DIGITS} digits (rule EVT-LIM-01)")
+
+
+@implements("EVT-AMT-01", "UNT-DEC-01")
+def decimal_amount(v: Any, unit: str, decimals: int, field: str) -> int:
+    """Rules EVT-AMT-01, UNT-DEC-01. A plain decimal string as an integer of ``10^-decimals``
+    (``unit``: price, size, money or rate; only a rate may end in ``%``)."""
+    if not isinstance(v, str):
+        raise FieldError(field, f"expected {unit} as a decimal string, got {describe(v)}")
+    if unit != "rate" and "%" in v:
+        raise FieldError(field, f"a percentage is only allowed for rates, got {describe(v)} for a {unit}")
+    try:
+        return parse_units(v, decimals)
+    except ValueError as exc:
+        raise FieldError(field, f"bad {unit}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- JSON Lines
@@ -406,6 +420,7 @@ __all__ = [
     "FieldError",
     "JsonNumber",
     "check_int",
+    "decimal_amount",
     "describe",
     "load_json_line",
     "load_toml",

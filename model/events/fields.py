@@ -25,9 +25,10 @@ from typing import Annotated, Any
 
 import attrs
 from perpspec.decoding import FieldError, check_int, describe
+from perpspec.decoding import decimal_amount as amount
 from perpspec.profile import Scales
 from perpspec.traceability import implements
-from perpspec.units import RATE_DECIMALS, parse_units
+from perpspec.units import RATE_DECIMALS
 
 #: The event format version this model reads and writes (rule EVT-VER-01).
 VERSION = 1
@@ -117,19 +118,6 @@ def wire_fields(cls: type) -> tuple[WireField, ...]:
 
 #: ``convert(value, field, scales) -> model value``; raises FieldError on bad input.
 Converter = Callable[[Any, str, Scales], Any]
-
-
-@implements("EVT-AMT-01")
-def amount(v: Any, unit: str, decimals: int, field: str) -> int:
-    """Rules EVT-AMT-01, UNT-DEC-01. A decimal string as an integer of ``10^-decimals``."""
-    if not isinstance(v, str):
-        raise FieldError(field, f"expected {unit} as a decimal string, got {describe(v)}")
-    if unit != "rate" and "%" in v:
-        raise FieldError(field, f"a percentage is only allowed for rates, got {describe(v)} for a {unit}")
-    try:
-        return parse_units(v, decimals)
-    except ValueError as exc:
-        raise FieldError(field, f"bad {unit}: {exc}") from None
 
 
 def _integer(wire: Wire) -> Converter:

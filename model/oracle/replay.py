@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from perpspec.decoding import FieldError, describe, load_json_line
+from perpspec.decoding import FieldError, decimal_amount, describe, load_json_line
 from perpspec.engine import step
 from perpspec.errors import InputError, Place
 from perpspec.events import (
@@ -38,7 +38,6 @@ from perpspec.events import (
     decode_line,
     encode_output,
 )
-from perpspec.events.fields import amount as decimal_amount
 from perpspec.events.fields import unit_decimals
 from perpspec.oracle.digest import digest
 from perpspec.outfiles import Sink

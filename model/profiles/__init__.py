@@ -213,7 +213,7 @@ def _structure_variant(conv: cattrs.Converter, value: Any, mechanism: str, path:
     if name not in known:
         raise _VariantError(
             _join(path, "model"),
-            f"unknown {mechanism} model {name!r}; expected one of: {', '.join(sorted(known))}",
+            f"unknown {mechanism} model {_describe(name)}; expected one of: {', '.join(sorted(known))}",
         )
     body = {k: v for k, v in value.items() if k != "model"}
     try:

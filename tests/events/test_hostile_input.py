@@ -259,3 +259,19 @@ def test_profile_key_of_a_table_without_its_own_header_has_a_line(tmp_path: Path
     with pytest.raises(InputError, match="unknown section") as info:
         load_profile(folder)
     assert info.value.place.line == fees_text.splitlines().index("[1.5fees]") + 1
+
+
+@pytest.mark.rule("ACC-SNAP-01", "UNT-DEC-01")
+@pytest.mark.parametrize(("where", "line"), [('"collateral": "1000"', 1), ('"entry_price": "50000"', 4)])
+def test_snapshot_amount_with_a_percent_sign_is_refused(tmp_path: Path, where: str, line: int) -> None:
+    """Before: ``"collateral": "5%"`` was read as 0.05 (only rates may end in ``%``, UNT-DEC-01);
+    snapshot amounts now go through the events' amount converter."""
+    text = (
+        '{"collateral": "1000",\n "marks": {"BTCUSDT": "50000"},\n "positions": [\n'
+        '  {"symbol": "BTCUSDT", "size": "1", "entry_price": "50000"}]}\n'
+    )
+    snap = tmp_path / "pct.json"
+    snap.write_text(text.replace(where, where[:-1] + '%"'))
+    with pytest.raises(InputError, match="percentage") as info:
+        load_snapshot(snap, BIN)
+    assert info.value.place.line == line
