@@ -12,7 +12,8 @@ with ``size`` and ``quote_amount``, ACC-SNAP-01), and compares, per account, the
 maintenance total collateral (ACC-COL-01) and margin requirement (ACC-CRS-01) with the
 program's ``MarginContext::standard(Initial | Maintenance)``. It also compares
 ``PerpMarket::get_margin_ratio`` for random sizes, all three types, normal and high-leverage
-mode (MRG-DRF-01/02). Exit 0 when everything agrees, 1 on a mismatch, 2 when the peer is absent.
+mode (MRG-DRF-01/02), on the four markets and on random margin parameters. Exit 0 when
+everything agrees, 1 on a mismatch, 2 when the peer is absent.
 
 Markets: index 0 is the drift-v2 profile's SOL-PERP exactly; 1 to 3 are copies of it with
 other margin parameters (other ratios and IMF factors, uPnL asset weights below 1 with a uPnL
@@ -247,15 +248,35 @@ def _requests(rng: random.Random, prof: Profile, accounts: int, ratios: int) -> 
         }
     for k in range(ratios):
         i = rng.randrange(4)
+        market = params[i] if k % 2 else random_margin(rng)
         yield {
             "kind": "ratio",
             "id": accounts + k,
-            "market": params[i],
+            "market": market,
             "size": int(10 ** rng.uniform(0, math.log10(2e15))),
             "type": rng.choice(("initial", "fill", "maintenance")),
             "high_leverage": rng.random() < 0.5,
-            "_market": SYMBOLS[i],
+            "_margin": DriftSizePremium(**{f: market[f] for f in _MARGIN_FIELDS}),
         }
+
+
+def random_margin(rng: random.Random) -> dict[str, int]:
+    """Random margin parameters (ratio checks only): IM >= MM > 0, IMF 0..10,000, HLM ratios
+    (u16) with HLM IM >= HLM MM, or none."""
+    mm = rng.randint(1, 5000)
+    hlm_mm = rng.randint(1, max(1, mm))
+    hlm = rng.random() < 0.7
+    return {
+        "index": 0,
+        "margin_ratio_initial": rng.randint(mm, 10_000),
+        "margin_ratio_maintenance": mm,
+        "imf_factor": rng.choice((0, rng.randint(0, 10_000))),
+        "high_leverage_margin_ratio_initial": rng.randint(hlm_mm, 5000) if hlm else 0,
+        "high_leverage_margin_ratio_maintenance": hlm_mm if hlm else 0,
+        "unrealized_pnl_initial_asset_weight": 10_000,
+        "unrealized_pnl_maintenance_asset_weight": 10_000,
+        "unrealized_pnl_imf_factor": 0,
+    }
 
 
 def run(accounts: int = 10_000, seed: int = 1, ratios: int = 2_000, venv: str | None = None) -> Report:
@@ -308,8 +329,7 @@ def _exchange(
             continue
         if req["kind"] == "ratio":
             report.ratios += 1
-            model = prof.market(req["_market"]).margin
-            mine = model.margin_ratio(req["size"], Requirement(req["type"]), req["high_leverage"])
+            mine = req["_margin"].margin_ratio(req["size"], Requirement(req["type"]), req["high_leverage"])
             if mine != res["ratio"]:
                 report.ratio_mismatches += 1
                 if len(report.examples) < 20:
