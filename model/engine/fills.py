@@ -230,11 +230,13 @@ def _check_reducing(
     eq, im = acc_mod.equity_and_initial(new_acct, marks, profile, oi)
     if eq < im:
         old = side.account
+        # NC/MM on the maintenance collateral (ACC-COL-01) before and after; ``eq`` is the
+        # initial collateral, which only decides whether the part ends below IM
         _transition(
             f"account {new_acct.id!r}'s cross part",
-            acc_mod.equity(old, marks, profile),
+            acc_mod.collateral(old, marks, profile, initial=False),
             acc_mod.requirement(old, marks, profile, oi).maintenance,
-            eq,
+            acc_mod.collateral(new_acct, marks, profile, initial=False),
             acc_mod.requirement(new_acct, marks, profile, oi).maintenance,
         )
     if side.before.isolated:

@@ -84,7 +84,7 @@ def set_leverage(ex: Exchange, ev: SetLeverage) -> tuple[Exchange, list[Output]]
     if any(p.size != 0 for p in current):
         marks = ex.marks()
         oi = oi_notional(ex, marks)
-        eq = acc_mod.equity(new, marks, ex.profile)
+        eq = acc_mod.collateral(new, marks, ex.profile, initial=True)  # ACC-COL-01
         im = acc_mod.requirement(new, marks, ex.profile, oi).initial
         ok = eq >= im
         for s in slots:
