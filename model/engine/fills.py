@@ -42,6 +42,7 @@ class _Side:
         "cash",
         "deficit",
         "fee",
+        "increasing",
         "key",
         "liquidity",
         "notional",
@@ -64,7 +65,9 @@ class _Side:
         liquidity: str,
         cash: int,  # collateral change before the fee: realized PnL (cross) or the slot's payout
         deficit: int = 0,  # new bad debt of the isolated position (ENG-FILL-01, INV-03)
+        increasing: bool = False,  # opens, grows or flips the position (_increases)
     ) -> None:
+        self.increasing = increasing
         self.account, self.key, self.before, self.after = account, key, before, after
         self.qty, self.realized, self.fee, self.rate = qty, realized, fee, rate
         self.notional, self.liquidity, self.cash, self.deficit = notional, liquidity, cash, deficit
@@ -165,6 +168,7 @@ def _side(
         "maker" if is_maker else "taker",
         cash,
         deficit,
+        increasing,
     )
 
 
@@ -377,7 +381,7 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
     oi = oi_notional(ex2, marks)
     try:
         for side, new_acct in ((b, new_b), (s, new_s)):
-            if _increases(side.before.size, side.after.size):
+            if side.increasing:
                 _check_initial_margin(ex2, side, new_acct, marks, oi)
             else:
                 _check_reducing(ex2, side, new_acct, marks, oi)

@@ -192,8 +192,8 @@ def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, l
         for key in hedge if acct.hedge_mode else one_way:
             pos = positions.get(key)
             if pos is not None and pos.size != 0:
-                holders.append((aid, key, pos.size))
-    sizes = [q for _, _, q in holders]
+                holders.append((aid, key, pos.size, acct, pos))
+    sizes = [h[2] for h in holders]
     result = fnd.settle_market(model, ctx.contract, sizes, price, rates)
     payments = [int(p) for p in result.payments]
     dust = int(result.dust)
@@ -204,12 +204,11 @@ def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, l
     touched: list[str] = []
     deficits: list[tuple[str, tuple[str, str], int]] = []
     changed: dict[str, Account] = {}  # the new accounts, written into the map at once
-    t, symbol = ev.t, ev.symbol
-    for (aid, key, q), pay in zip(holders, payments, strict=True):
-        a = changed.get(aid)
-        if a is None:
-            a = old_accounts[aid]
-        pos = a.positions[key]
+    t, symbol, old_bad = ev.t, ev.symbol, ex.bad_debt
+    for (aid, key, q, a, pos), pay in zip(holders, payments, strict=True):
+        # a hedge-mode account's second slot starts from the account its first slot left
+        # (only that first slot's position was replaced: ``pos`` is still current)
+        a = changed.get(aid, a)
         if pos.isolated:
             # an isolated position's funding settles against its own margin (ACC-ISO-01);
             # a debit beyond it is the position's bad debt, never the cross wallet's
@@ -221,8 +220,10 @@ def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, l
             positions[key] = attrs.evolve(pos, isolated_margin=margin)
             changed[aid] = Account(a.id, a.collateral, positions, a.hedge_mode)
         else:
-            changed[aid] = Account(a.id, a.collateral + pay, a.positions, a.hedge_mode)
-            touched.append(aid)
+            c = a.collateral + pay
+            changed[aid] = Account(a.id, c, a.positions, a.hedge_mode)
+            if c < 0 or aid in old_bad:  # with_bad_debt changes nothing for the others
+                touched.append(aid)
         outs.append(FundingPayment(t, aid, symbol, key[1], rate_long if q > 0 else rate_short, pay))
     accounts = old_accounts.update(changed)
     insurance, dust_map = ex.insurance, ex.dust
@@ -234,7 +235,8 @@ def funding_settlement(ex: Exchange, ev: FundingSettlement) -> tuple[Exchange, l
         dm = dict(dust_map)
         dm[result.sink] = dm.get(result.sink, 0) + dust
         dust_map = dm
-    bad, bad_outs = with_bad_debt(ev.t, ex.bad_debt, accounts, sorted(set(touched)))
+    # every touched account is in ``changed`` (a dict: cheaper to look up than the map)
+    bad, bad_outs = with_bad_debt(ev.t, ex.bad_debt, changed, sorted(set(touched)))
     if deficits:
         bad, more = with_position_debt(ev.t, bad, deficits)
         bad_outs = bad_outs + more
