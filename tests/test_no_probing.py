@@ -18,6 +18,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: (repository path, enclosing function or class qualname) -> why that use of getattr is not
@@ -197,3 +199,24 @@ def test_every_allowlisted_place_exists() -> None:
     """An allowlist entry names a real function of a real module (a stale entry is removed)."""
     for rel, where in ALLOWED:
         assert where in _qualnames(ast.parse((ROOT / rel).read_text("utf-8"))), f"{rel}: no {where}"
+
+
+def test_every_variant_subclasses_its_mechanisms_interface() -> None:
+    """A variant is registered only as a subclass of its mechanism's declared interface, so the
+    typed accessors (``Profile.funding_model``, ``MarketSpec.margin``...) hold what they say."""
+    from perpspec.registry import INTERFACES, variant, variants_of
+
+    mechanisms = ("accounting", "fees", "funding", "index", "liquidation", "margin", "mark")
+    for mech in mechanisms:
+        assert variants_of(mech), mech
+        for name, cls in variants_of(mech).items():
+            assert issubclass(cls, INTERFACES[mech]), (mech, name)
+            assert cls.variant_name == name
+    assert sorted(INTERFACES) == sorted(mechanisms)
+    with pytest.raises(TypeError, match="must subclass the interface of mechanism margin"):
+
+        @variant("margin", "not-a-margin-model")
+        class NotAMarginModel:
+            pass
+
+    assert "not-a-margin-model" not in variants_of("margin")
