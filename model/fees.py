@@ -18,6 +18,7 @@ import attrs
 from perpspec.numeric import Rounding, Term, div_round, pow10
 from perpspec.profile import ContractKind, Profile
 from perpspec.quantities import Rate
+from perpspec.ranges import ranged
 from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -46,18 +47,14 @@ class MakerTakerFees(FeeModel):
     fees round up, rebates round toward zero; both in the venue's favour).
     """
 
-    maker_rate: Rate
-    taker_rate: Rate
+    maker_rate: Rate = ranged(-RATE_ONE + 1, RATE_ONE - 1)
+    taker_rate: Rate = ranged(0, RATE_ONE - 1, why="a fee of 100% or more is not a fee")
     rounding: Rounding = Rounding.CEIL
 
     def check(self) -> list[tuple[str, str]]:
         out = []
-        if self.taker_rate < 0:
-            out.append(("taker_rate", "a taker fee rate cannot be negative"))
         if self.maker_rate + self.taker_rate < 0:
             out.append(("maker_rate", "the maker rebate exceeds the taker fee: every trade would lose money"))
-        if self.taker_rate >= RATE_ONE:
-            out.append(("taker_rate", "a fee rate of 100% or more is not a fee"))
         return out
 
 

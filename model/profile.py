@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from perpspec.margin import MarginModel
 from perpspec.quantities import Money, Price, Size
+from perpspec.ranges import ranged, within
+from perpspec.traceability import implements
 
 if TYPE_CHECKING:
     from perpspec.fees import FeeModel
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from perpspec.margin.accounting import AccountingBase
     from perpspec.pricing.index import IndexModel
     from perpspec.pricing.mark import MarkModel
-from perpspec.traceability import implements
 
 
 @implements("UNT-KND-01")
@@ -94,24 +95,19 @@ class MarketSpec:
     """
 
     contract: ContractKind
-    tick: Price
-    lot: Size
-    margin: MarginModel
-    contract_value: int = 0
-    min_size: Size | None = None
+    tick: Price = attrs.field(metadata=within(1))
+    lot: Size = attrs.field(metadata=within(1))
+    margin: MarginModel = attrs.field()
+    contract_value: int = ranged(why="its sign follows the contract kind: see check()", default=0)
+    min_size: Size | None = ranged(0, default=None)
 
     @implements("UNT-MKT-01")
     def check(self) -> list[tuple[str, str]]:
-        """Rule: UNT-MKT-01. ``tick > 0``, ``lot > 0``, ``min_size >= 0`` (if set);
-        ``contract_value > 0`` for an inverse contract and ``== 0`` for a linear one. Run by
-        the profile loader and again by every ``param_change`` of the market (ENG-PAR-01)."""
+        """Rule: UNT-MKT-01. ``contract_value > 0`` for an inverse contract and ``== 0`` for a
+        linear one (``tick > 0``, ``lot > 0`` and ``min_size >= 0`` are the fields' declared
+        ranges, UNT-RNG-01). Run by the profile loader and again by every ``param_change`` of
+        the market (ENG-PAR-01)."""
         out = []
-        if self.tick <= 0:
-            out.append(("tick", f"the price tick must be positive, got {self.tick} price units"))
-        if self.lot <= 0:
-            out.append(("lot", f"the size lot must be positive, got {self.lot} size units"))
-        if self.min_size is not None and self.min_size < 0:
-            out.append(("min_size", f"min_size must not be negative, got {self.min_size} size units"))
         if self.contract is ContractKind.INVERSE and self.contract_value <= 0:
             out.append(
                 (

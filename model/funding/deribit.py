@@ -25,6 +25,7 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, clamp, div_round, max_, min_
 from perpspec.quantities import Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -49,9 +50,9 @@ class DeribitDeadband(Payments, EngineFunding):
     :math:`P = (mark - index)/index`; accrual :math:`= F \\cdot N \\cdot \\Delta t / 8h` (FND-DRB-02).
     """
 
-    dead_band: Rate = _DEAD_BAND
-    cap: Rate = _CAP
-    period_ms: int = 8 * 3600 * 1000
+    dead_band: Rate = ranged(0, RATE_ONE, default=_DEAD_BAND)
+    cap: Rate = ranged(0, RATE_ONE, default=_CAP)
+    period_ms: int = ranged(1, default=8 * 3600 * 1000)
     notional_price: NotionalPrice = NotionalPrice.INDEX
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
@@ -60,12 +61,6 @@ class DeribitDeadband(Payments, EngineFunding):
         """``period_ms`` (8 hours when not positive)."""
         return self.period_ms if self.period_ms > 0 else DEFAULT_INTERVAL_MS
 
-
-    def check(self) -> list[tuple[str, str]]:
-        out = [(n, "must not be negative") for n in ("dead_band", "cap") if getattr(self, n) < 0]
-        if self.period_ms <= 0:
-            out.append(("period_ms", "must be a positive integer"))
-        return out
 
     @implements("FND-DRB-01")
     def premium(self, mark: Term, index: Term) -> Term:

@@ -23,6 +23,7 @@ from perpspec.funding import (
     SettlementRates,
 )
 from perpspec.numeric import Rounding, Term, abs_, clamp, div_floor, div_trunc, ite, max_, sign
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -82,13 +83,13 @@ class DriftFunding(EngineFunding):
     and spends at most ``1/fee_pool_fraction`` (1/3) of the rest per period.
     """
 
-    funding_period: int = ONE_HOUR
-    offset_denominator: int = 5000
-    tier_divisors: Mapping[str, int] = attrs.field(factory=_default_tiers)
-    default_divisor: int = 10
-    fee_share_numerator: int = 1
-    fee_share_denominator: int = 2
-    fee_pool_fraction: int = 3
+    funding_period: int = ranged(1, 86_400, why="the hourly scaling divides by 86400 // it", default=ONE_HOUR)
+    offset_denominator: int = ranged(0, why="0 disables the offset", default=5000)
+    tier_divisors: Mapping[str, int] = ranged(1, factory=_default_tiers)
+    default_divisor: int = ranged(1, default=10)
+    fee_share_numerator: int = ranged(0, default=1)
+    fee_share_denominator: int = ranged(1, default=2)
+    fee_pool_fraction: int = ranged(1, default=3)
     contract_tiers: Mapping[str, str] = attrs.field(factory=dict)
     notional_price: NotionalPrice = NotionalPrice.ORACLE
     payment_rounding: Rounding = Rounding.TRUNC
@@ -97,16 +98,6 @@ class DriftFunding(EngineFunding):
         """``funding_period`` seconds (8 hours when not positive)."""
         return self.funding_period * 1000 if self.funding_period > 0 else DEFAULT_INTERVAL_MS
 
-
-    def check(self) -> list[tuple[str, str]]:
-        bad = [k for k, v in self.tier_divisors.items() if v <= 0]
-        out = [(f"tier_divisors.{k}", "must be a positive integer") for k in bad]
-        for name in ("funding_period", "default_divisor", "fee_share_denominator", "fee_pool_fraction"):
-            if getattr(self, name) <= 0:
-                out.append((name, "must be a positive integer"))
-        if self.offset_denominator < 0:
-            out.append(("offset_denominator", "must not be negative (0 disables the offset)"))
-        return out
 
     # -- rate ---------------------------------------------------------------------------------
 

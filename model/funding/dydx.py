@@ -29,6 +29,7 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, clamp, div_half_up, div_round, div_trunc, pow10
 from perpspec.quantities import Money
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 
@@ -92,32 +93,23 @@ class DydxFunding(EngineFunding):
     sample, 60 s samples, 3600 s ticks, no tail removal.
     """
 
-    premium_vote_clamp_factor_ppm: int = 60_000_000
-    funding_rate_clamp_factor_ppm: int = 6_000_000
-    min_num_votes_per_sample: int = 15
-    sample_seconds: int = 60
-    tick_seconds: int = 3600
-    default_funding_ppm: int = 0
+    premium_vote_clamp_factor_ppm: int = ranged(0, default=60_000_000)
+    funding_rate_clamp_factor_ppm: int = ranged(0, default=6_000_000)
+    min_num_votes_per_sample: int = ranged(1, default=15)
+    sample_seconds: int = ranged(1, 3600, default=60)
+    tick_seconds: int = ranged(1, 86_400, default=3600)
+    default_funding_ppm: int = ranged(-1_000_000, 1_000_000, default=0)
     premium_rounding: Rounding = Rounding.TRUNC
-    impact_notionals: Mapping[str, Money] = attrs.field(factory=dict)
+    impact_notionals: Mapping[str, Money] = ranged(1, factory=dict)
     notional_price: NotionalPrice = NotionalPrice.ORACLE
     payment_rounding: Rounding = Rounding.CEIL
     sink: str = DEFAULT_SINK
+
     def funding_interval_ms(self, carry: Any) -> int:
         """``tick_seconds`` (one funding tick; 8 hours when not positive)."""
         return self.tick_seconds * 1000 if self.tick_seconds > 0 else DEFAULT_INTERVAL_MS
 
-
-    def check(self) -> list[tuple[str, str]]:
-        out = []
-        for name in ("premium_vote_clamp_factor_ppm", "funding_rate_clamp_factor_ppm"):
-            if getattr(self, name) < 0:
-                out.append((name, "must not be negative"))
-        for name in ("min_num_votes_per_sample", "sample_seconds", "tick_seconds"):
-            if getattr(self, name) <= 0:
-                out.append((name, "must be a positive integer"))
-        return out
-
+    @implements("FND-PRM-01", "FND-DYDX-01")
     def premium_vote(self, impact_bid: Term, impact_ask: Term, index: Term, initial_ppm: Term,
                      maintenance_fraction_ppm: Term) -> Term:
         """Rules: FND-PRM-01, FND-DYDX-01. A proposer's premium vote in ppm, clamped to

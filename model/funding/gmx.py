@@ -22,6 +22,7 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, abs_, div_trunc, ite, max_, min_, sign
 from perpspec.quantities import Exact
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import to_units
@@ -62,26 +63,22 @@ class GmxSkew(EngineFunding):
     ``decrease_threshold`` as imbalance fractions; disabled when ``increase_factor`` is 0.
     """
 
-    funding_factor: Exact = _FUNDING_FACTOR
-    funding_exponent: int = 1
-    increase_factor: Exact = _INCREASE_FACTOR
-    decrease_factor: Exact = _DECREASE_FACTOR
-    stable_threshold: Exact = _STABLE_THRESHOLD
-    decrease_threshold: Exact = _DECREASE_THRESHOLD
+    funding_factor: Exact = ranged(0, default=_FUNDING_FACTOR)
+    funding_exponent: int = ranged(1, default=1)
+    increase_factor: Exact = ranged(0, default=_INCREASE_FACTOR)
+    decrease_factor: Exact = ranged(0, default=_DECREASE_FACTOR)
+    stable_threshold: Exact = ranged(0, default=_STABLE_THRESHOLD)
+    decrease_threshold: Exact = ranged(0, default=_DECREASE_THRESHOLD)
     notional_price: NotionalPrice = NotionalPrice.ORACLE
     sink: str = DEFAULT_SINK
 
     def check(self) -> list[tuple[str, str]]:
         out = []
-        if self.funding_exponent < 1:
-            out.append(("funding_exponent", "must be a positive integer"))
         names: tuple[str, ...] = ("funding_factor", "increase_factor", "decrease_factor")
         names += ("stable_threshold", "decrease_threshold")
         for name in names:
             v = getattr(self, name)
-            if v < 0:
-                out.append((name, "must not be negative"))
-            elif (v * FLOAT_PRECISION).denominator != 1:
+            if (v * FLOAT_PRECISION).denominator != 1:
                 out.append((name, "must be a whole number of 1e-30 units"))
         return out
 

@@ -23,8 +23,10 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, clamp, div_round
 from perpspec.quantities import Money, Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
+from perpspec.units import RATE_ONE
 
 #: The reading of the docs this variant implements (see spec/funding.md FND-HL-01).
 HOURLY_READING = (
@@ -46,13 +48,13 @@ class HyperliquidFunding(Payments, EngineFunding):
     oracle, payment :math:`= q \\cdot oracle \\cdot F_{1h}`.
     """
 
-    interest: Rate = _INTEREST
-    clamp: Rate = _CLAMP
-    hourly_divisor: int = 8
-    hourly_cap: Rate = _HOURLY_CAP
-    sample_seconds: int = 5
+    interest: Rate = ranged(-RATE_ONE, RATE_ONE, default=_INTEREST)
+    clamp: Rate = ranged(0, RATE_ONE, default=_CLAMP)
+    hourly_divisor: int = ranged(1, default=8)
+    hourly_cap: Rate = ranged(0, RATE_ONE, default=_HOURLY_CAP)
+    sample_seconds: int = ranged(1, 3600, default=5)
     reading: str = HOURLY_READING
-    impact_notionals: Mapping[str, Money] = attrs.field(factory=dict)
+    impact_notionals: Mapping[str, Money] = ranged(1, factory=dict)
     notional_price: NotionalPrice = NotionalPrice.ORACLE
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
@@ -61,16 +63,6 @@ class HyperliquidFunding(Payments, EngineFunding):
         """Hourly funding (the 8-hour rate divided by ``hourly_divisor``)."""
         return HOUR_MS
 
-
-    def check(self) -> list[tuple[str, str]]:
-        names = ("interest", "clamp", "hourly_cap")
-        out = [(n, "must not be negative") for n in names if getattr(self, n) < 0]
-        out += [
-            (f"impact_notionals.{k}", "must be positive") for k, v in self.impact_notionals.items() if v <= 0
-        ]
-        if self.hourly_divisor <= 0:
-            out.append(("hourly_divisor", "must be a positive integer"))
-        return out
 
     @implements("FND-PRM-01")
     def premium(self, impact_bid: Term, impact_ask: Term, oracle: Term) -> Term:

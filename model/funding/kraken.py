@@ -25,6 +25,7 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, clamp, div_round
 from perpspec.quantities import Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -46,8 +47,8 @@ class KrakenFunding(Payments, EngineFunding):
     with ``k = hourly_divisor`` (8 per the figures; 24 per the text), one division.
     """
 
-    hourly_divisor: int = 8
-    hourly_cap: Rate = _HOURLY_CAP
+    hourly_divisor: int = ranged(1, default=8)
+    hourly_cap: Rate = ranged(0, RATE_ONE, default=_HOURLY_CAP)
     reading: str = KRAKEN_READING
     notional_price: NotionalPrice = NotionalPrice.INDEX
     rounding: Rounding = Rounding.TRUNC
@@ -57,14 +58,6 @@ class KrakenFunding(Payments, EngineFunding):
         """Hourly funding (the premium divided by ``hourly_divisor``)."""
         return HOUR_MS
 
-
-    def check(self) -> list[tuple[str, str]]:
-        out = []
-        if self.hourly_divisor <= 0:
-            out.append(("hourly_divisor", "must be a positive integer"))
-        if self.hourly_cap < 0:
-            out.append(("hourly_cap", "must not be negative"))
-        return out
 
     @implements("FND-KRK-01")
     def hourly_from_premium(self, premium: Term) -> Term:

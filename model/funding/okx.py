@@ -20,6 +20,7 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, div_round
 from perpspec.quantities import Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -35,23 +36,14 @@ class OkxRollingMean(Payments, EngineFunding):
     instrument's group (``caps``; ``default_cap`` for the others).
     """
 
-    window_hours: int = 8
-    sample_seconds: int = 60
-    caps: Mapping[str, Rate] = attrs.field(factory=dict)
-    default_cap: Rate = _DEFAULT_CAP
+    window_hours: int = ranged(1, 24, default=8)
+    sample_seconds: int = ranged(1, 3600, default=60)
+    caps: Mapping[str, Rate] = ranged(0, RATE_ONE, factory=dict)
+    default_cap: Rate = ranged(0, RATE_ONE, default=_DEFAULT_CAP)
     notional_price: NotionalPrice = NotionalPrice.MARK
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
     sink: str = DEFAULT_SINK
-
-    def check(self) -> list[tuple[str, str]]:
-        out = [(f"caps.{k}", "a cap must not be negative") for k, v in self.caps.items() if v < 0]
-        if self.default_cap < 0:
-            out.append(("default_cap", "must not be negative"))
-        for name in ("window_hours", "sample_seconds"):
-            if getattr(self, name) <= 0:
-                out.append((name, "must be a positive integer"))
-        return out
 
     @implements("FND-OKX-01")
     def premium(self, best_bid: Term, best_ask: Term, index: Term) -> Term:

@@ -32,6 +32,7 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, abs_, and_, div_round, ite, or_
 from perpspec.quantities import Money, Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -92,23 +93,23 @@ class PremiumInterestClamp(Payments, EngineFunding):
       the Binance interval changes (0 disables them).
     """
 
-    interest: Rate = _INTEREST
-    clamp: Rate = _CLAMP
+    interest: Rate = ranged(-RATE_ONE, RATE_ONE, default=_INTEREST)
+    clamp: Rate = ranged(0, RATE_ONE, default=_CLAMP)
     premium_reference: PremiumReference = PremiumReference.INDEX
     weighting: Weighting = Weighting.LINEAR
-    sample_seconds: int = 5
-    base_interval_hours: int = 8
-    interval_hours: int = 8
+    sample_seconds: int = ranged(1, 3600, default=5)
+    base_interval_hours: int = ranged(1, 24, default=8)
+    interval_hours: int = ranged(1, 24, default=8)
     scale_to_interval: bool = True
     cap_basis: CapBasis = CapBasis.FIXED
-    cap_factor: Rate = _CAP_FACTOR
-    cap: Rate = _CAP
-    impact_margin: Money = _IMPACT_MARGIN
+    cap_factor: Rate = ranged(0, RATE_ONE, default=_CAP_FACTOR)
+    cap: Rate = ranged(0, RATE_ONE, default=_CAP)
+    impact_margin: Money = ranged(0, default=_IMPACT_MARGIN)
     capped_symbols: tuple[str, ...] = ()
-    capped_interval_hours: int = 0
-    calm_interval_hours: int = 0
-    calm_cycles: int = 16
-    calm_threshold: Rate = _CALM_THRESHOLD
+    capped_interval_hours: int = ranged(0, 24, why="0 disables the interval change", default=0)
+    calm_interval_hours: int = ranged(0, 24, default=0)
+    calm_cycles: int = ranged(0, default=16)
+    calm_threshold: Rate = ranged(0, RATE_ONE, default=_CALM_THRESHOLD)
     notional_price: NotionalPrice = NotionalPrice.MARK
     rounding: Rounding = Rounding.TRUNC
     payment_rounding: Rounding = Rounding.CEIL
@@ -126,15 +127,16 @@ class PremiumInterestClamp(Payments, EngineFunding):
 
 
     def check(self) -> list[tuple[str, str]]:
+        """Rule: UNT-RNG-01. Relations the declared ranges cannot state: every interval divides
+        24 h; the interval change needs a calm interval to return to (0 zeroed funding)."""
         out = []
-        for name in ("clamp", "cap", "cap_factor", "calm_threshold", "impact_margin"):
-            if getattr(self, name) < 0:
-                out.append((name, "must not be negative"))
-        for name in ("sample_seconds", "base_interval_hours", "interval_hours"):
-            if getattr(self, name) <= 0:
-                out.append((name, "must be a positive integer"))
-        if self.base_interval_hours > 0 and self.interval_hours > 0 and 24 % self.interval_hours != 0:
-            out.append(("interval_hours", "must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24)"))
+        for name in ("base_interval_hours", "interval_hours", "capped_interval_hours", "calm_interval_hours"):
+            hours = getattr(self, name)
+            if hours > 0 and 24 % hours != 0:
+                out.append((name, "must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24)"))
+        if self.capped_interval_hours > 0 and self.calm_interval_hours == 0:
+            why = "must be 1 to 24 when capped_interval_hours is set (0 stops funding)"
+            out.append(("calm_interval_hours", why))
         return out
 
     # -- premium and average ------------------------------------------------------------------

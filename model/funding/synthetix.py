@@ -20,6 +20,7 @@ from perpspec.funding import (
 )
 from perpspec.numeric import Rounding, Term, clamp, div_trunc
 from perpspec.quantities import Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 
@@ -49,18 +50,10 @@ class SynthetixVelocity(EngineFunding):
     size units as the skew passed to the functions.
     """
 
-    max_funding_velocity: Rate = _MAX_FUNDING_VELOCITY
-    skew_scale: int = 1
+    max_funding_velocity: Rate = ranged(0, default=_MAX_FUNDING_VELOCITY)
+    skew_scale: int = ranged(1, default=1)
     notional_price: NotionalPrice = NotionalPrice.ORACLE
     sink: str = DEFAULT_SINK
-
-    def check(self) -> list[tuple[str, str]]:
-        out = []
-        if self.max_funding_velocity < 0:
-            out.append(("max_funding_velocity", "must not be negative"))
-        if self.skew_scale <= 0:
-            out.append(("skew_scale", "must be a positive integer"))
-        return out
 
     @implements("FND-SNX-01")
     def velocity(self, skew: Term) -> Term:

@@ -50,9 +50,10 @@ from perpspec.liquidation.price import (
 from perpspec.numeric import Rounding, pow10, rescale
 from perpspec.profile import ContractKind
 from perpspec.quantities import Price, Rate
+from perpspec.ranges import ranged
 from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
-from perpspec.units import rate_to_fraction
+from perpspec.units import RATE_ONE, rate_to_fraction
 
 _FLAT = (ExactTier(Fraction(0), None, Fraction(0), Fraction(0)),)
 
@@ -183,12 +184,7 @@ class Roundings(LiquidationModel):
     #: The grid the venue states these prices on, price units; ``None``: the market's tick.
     #: (Binance prints liquidation prices at its 2-decimal price precision, finer than the
     #: BTCUSDT 0.10 tick.)
-    price_step: Price | None = None
-
-    def check(self) -> list[tuple[str, str]]:
-        if self.price_step is not None and self.price_step <= 0:
-            return [("price_step", "a price step must be positive")]
-        return []
+    price_step: Price | None = ranged(1, default=None)
 
     def lp_mode(self, side: int) -> Rounding:
         return self.lp_long if side > 0 else self.lp_short
@@ -266,11 +262,7 @@ class BybitClosedForm(Roundings):
     long's LP and BP up to the 0.5 tick; the short direction is the mirror reading).
     """
 
-    taker_fee: Rate = attrs.field(default=Rate(0))
-
-    def check(self) -> list[tuple[str, str]]:
-        fee = [("taker_fee", "a fee rate cannot be negative")] if self.taker_fee < 0 else []
-        return super().check() + fee
+    taker_fee: Rate = ranged(0, RATE_ONE - 1, default=Rate(0))
 
     def liquidation(self, inp: LiqInputs) -> PriceResult:
         leg = inp.leg
@@ -354,11 +346,7 @@ class OkxClosedForm(Roundings):
     the LP; cross and inverse: the generic form with rate ``MMR + fee``.
     """
 
-    taker_fee: Rate = attrs.field(default=Rate(0))
-
-    def check(self) -> list[tuple[str, str]]:
-        fee = [("taker_fee", "a fee rate cannot be negative")] if self.taker_fee < 0 else []
-        return super().check() + fee
+    taker_fee: Rate = ranged(0, RATE_ONE - 1, default=Rate(0))
 
     def liquidation(self, inp: LiqInputs) -> PriceResult:
         f = rate_to_fraction(self.taker_fee)
@@ -429,9 +417,9 @@ class BitmexClosedForm(Roundings):
     ``mm_rate`` 0 means: the margin model's tier rate at the entry value.
     """
 
-    taker_fee: Rate = attrs.field(default=Rate(0))
-    mm_rate: Rate = attrs.field(default=Rate(0))
-    funding: Rate = attrs.field(default=Rate(0))
+    taker_fee: Rate = ranged(0, RATE_ONE - 1, default=Rate(0))
+    mm_rate: Rate = ranged(0, RATE_ONE, default=Rate(0))
+    funding: Rate = ranged(-RATE_ONE, RATE_ONE, default=Rate(0))
 
     def _lev(self, inp: LiqInputs) -> Fraction | None:
         leg = inp.leg

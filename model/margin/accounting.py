@@ -28,8 +28,10 @@ import attrs
 from perpspec.numeric import Rounding, div_round, pow10
 from perpspec.profile import ContractKind, MarketSpec, Scales
 from perpspec.quantities import Rate
+from perpspec.ranges import ranged
 from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
+from perpspec.units import RATE_ONE
 
 
 class Trigger(enum.Enum):
@@ -60,14 +62,12 @@ class AccountingBase(Variant):
     """
 
     trigger: Trigger = Trigger.EQUITY_LT_MM
-    transfer_min_rate: Rate = attrs.field(default=Rate(0))
+    transfer_min_rate: Rate = ranged(0, RATE_ONE, default=Rate(0))
     upnl_rounding: Rounding = Rounding.FLOOR  # PNL-LIN-01 / PNL-LIN-02
     liability_rounding: Rounding = Rounding.CEIL
 
     def check(self) -> list[tuple[str, str]]:
         out = []
-        if self.transfer_min_rate < 0:
-            out.append(("transfer_min_rate", "a rate cannot be negative"))
         if self.upnl_rounding not in (Rounding.FLOOR, Rounding.TRUNC):
             out.append(("upnl_rounding", "expected 'floor' (PNL-LIN-01) or 'trunc' (PNL-LIN-02)"))
         if self.liability_rounding not in (Rounding.CEIL, Rounding.FLOOR):

@@ -9,6 +9,7 @@ import attrs
 from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import Rounding, Term, div_ceil, div_round, ite, max_
 from perpspec.quantities import Money, Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -25,20 +26,14 @@ class BitmexRiskSteps(MarginModel):
     :math:`\\max(\\lceil V/L \\rceil, \\lceil V \\cdot im \\rceil)` with a leverage setting).
     """
 
-    base_risk_limit: Money
-    step: Money
-    base_mm: Rate
-    base_im: Rate
+    base_risk_limit: Money = ranged(1)
+    step: Money = ranged(1)
+    base_mm: Rate = ranged(0, RATE_ONE)
+    base_im: Rate = ranged(0, RATE_ONE)
     rounding: Rounding = Rounding.CEIL
 
     def check(self) -> list[tuple[str, str]]:
         out = []
-        if self.base_risk_limit <= 0:
-            out.append(("base_risk_limit", "the base risk limit must be positive"))
-        if self.step <= 0:
-            out.append(("step", "the risk-limit step must be positive"))
-        if self.base_mm < 0:
-            out.append(("base_mm", "a margin rate cannot be negative"))
         if self.base_im < self.base_mm:
             out.append(("base_im", "the base initial rate must be at least the base maintenance rate"))
         return out

@@ -19,6 +19,7 @@ from perpspec.margin.piecewise import (
 )
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money, Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE, format_fraction
@@ -29,10 +30,10 @@ class Bracket:
     """One row of a bracket table: notional floor (money units), MMR, max leverage, and the
     optional published maintenance amount ``cum`` (checked against the recurrence)."""
 
-    floor: Money
-    mmr: Rate
-    max_leverage: int
-    cum: Money | None = None
+    floor: Money = ranged(0)
+    mmr: Rate = ranged(0, RATE_ONE)
+    max_leverage: int = ranged(1)
+    cum: Money | None = ranged(0, default=None)
 
 
 @implements("MRG-BRK-02")
@@ -76,15 +77,9 @@ class BinanceBrackets(MarginModel):
         cums = self.cums_scaled()
         for k, b in enumerate(self.brackets):
             at = f"brackets[{k}]"
-            if b.mmr < 0:
-                out.append((f"{at}.mmr", "a maintenance margin rate cannot be negative"))
-            elif b.mmr > RATE_ONE:
-                out.append((f"{at}.mmr", "a maintenance margin rate cannot exceed 100%"))
             if k and b.mmr < self.brackets[k - 1].mmr:
                 out.append((f"{at}.mmr", "bracket rates must be non-decreasing"))
-            if b.max_leverage < 1:
-                out.append((f"{at}.max_leverage", "max leverage must be at least 1"))
-            elif b.mmr * b.max_leverage > RATE_ONE:
+            if b.mmr * b.max_leverage > RATE_ONE:
                 out.append(
                     (
                         f"{at}.max_leverage",

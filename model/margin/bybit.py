@@ -11,6 +11,7 @@ from perpspec.margin import LinearTier, MarginModel, PositionRisk
 from perpspec.margin.piecewise import check_floors, deductions, linear_tiers, progressive_scaled, select
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money, Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -21,9 +22,9 @@ class ProgressiveTier:
     """One tier: lower bound of position value (money units), its rate, and optionally the
     tier's max leverage (caps the user's leverage for the initial margin)."""
 
-    floor: Money
-    mmr: Rate
-    max_leverage: int | None = None
+    floor: Money = ranged(0)
+    mmr: Rate = ranged(0, RATE_ONE)
+    max_leverage: int | None = ranged(1, default=None)
 
 
 @variant("margin", "bybit-progressive")
@@ -52,14 +53,8 @@ class BybitProgressive(MarginModel):
     def check(self) -> list[tuple[str, str]]:
         out = [(f"tiers[{k}].floor", msg) for k, msg in check_floors(self._floors())]
         for k, t in enumerate(self.tiers):
-            if t.mmr < 0:
-                out.append((f"tiers[{k}].mmr", "a maintenance margin rate cannot be negative"))
-            elif t.mmr > RATE_ONE:
-                out.append((f"tiers[{k}].mmr", "a maintenance margin rate cannot exceed 100%"))
             if t.max_leverage is not None:
-                if t.max_leverage < 1:
-                    out.append((f"tiers[{k}].max_leverage", "max leverage must be at least 1"))
-                elif t.mmr * t.max_leverage > RATE_ONE:
+                if t.mmr * t.max_leverage > RATE_ONE:
                     out.append(
                         (f"tiers[{k}].max_leverage", "1/max_leverage is below the maintenance rate (IM < MM)")
                     )

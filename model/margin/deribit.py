@@ -9,6 +9,7 @@ import attrs
 from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import Rounding, Term, div_round
 from perpspec.quantities import Rate, Size
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -25,20 +26,15 @@ class DeribitSizeLinear(MarginModel):
     one final rounding.
     """
 
-    base_im: Rate
-    base_mm: Rate
-    im_per_size: Rate
-    mm_per_size: Rate
-    per_size: Size
+    base_im: Rate = ranged(0, RATE_ONE)
+    base_mm: Rate = ranged(0, RATE_ONE)
+    im_per_size: Rate = ranged(0, RATE_ONE)
+    mm_per_size: Rate = ranged(0, RATE_ONE)
+    per_size: Size = ranged(1)
     rounding: Rounding = Rounding.CEIL
 
     def check(self) -> list[tuple[str, str]]:
         out = []
-        for name in ("base_im", "base_mm", "im_per_size", "mm_per_size"):
-            if getattr(self, name) < 0:
-                out.append((name, "a margin rate cannot be negative"))
-        if self.per_size <= 0:
-            out.append(("per_size", "the size unit of the per-size rates must be positive"))
         if self.base_im < self.base_mm:
             out.append(("base_im", "the initial rate must be at least the maintenance rate"))
         if self.im_per_size < self.mm_per_size:

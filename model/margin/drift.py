@@ -20,6 +20,7 @@ import attrs
 from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import div_floor, div_trunc, isqrt_floor
 from perpspec.quantities import Money
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 
@@ -103,6 +104,9 @@ def size_discount_asset_weight(size: int, imf_factor: int, weight: int) -> int:
     return min(weight, int(discounted))
 
 
+_W100 = SPOT_WEIGHT_PRECISION  # an asset weight of 100% (10000)
+
+
 @variant("margin", "drift-size-premium")
 @attrs.frozen
 class DriftSizePremium(MarginModel):
@@ -114,33 +118,18 @@ class DriftSizePremium(MarginModel):
     #: Drift weights unrealized PnL in collateral (asset weights, the $100 cap; ACC-COL-01)
     weights_upnl: ClassVar[bool] = True
 
-    margin_ratio_initial: int
-    margin_ratio_maintenance: int
-    imf_factor: int = 0
-    high_leverage_margin_ratio_initial: int = 0
-    high_leverage_margin_ratio_maintenance: int = 0
-    unrealized_pnl_initial_asset_weight: int = SPOT_WEIGHT_PRECISION
-    unrealized_pnl_maintenance_asset_weight: int = SPOT_WEIGHT_PRECISION
-    unrealized_pnl_imf_factor: int = 0
-    unrealized_pnl_max_imbalance: Money = Money(0)
+    margin_ratio_initial: int = ranged(0)
+    margin_ratio_maintenance: int = ranged(1, why="1e-4 units")
+    imf_factor: int = ranged(0, default=0)
+    high_leverage_margin_ratio_initial: int = ranged(0, default=0)
+    high_leverage_margin_ratio_maintenance: int = ranged(0, default=0)
+    unrealized_pnl_initial_asset_weight: int = ranged(0, _W100, default=_W100)
+    unrealized_pnl_maintenance_asset_weight: int = ranged(0, _W100, default=_W100)
+    unrealized_pnl_imf_factor: int = ranged(0, default=0)
+    unrealized_pnl_max_imbalance: Money = ranged(0, default=Money(0))
 
     def check(self) -> list[tuple[str, str]]:
         out = []
-        for name in (
-            "margin_ratio_initial",
-            "margin_ratio_maintenance",
-            "imf_factor",
-            "high_leverage_margin_ratio_initial",
-            "high_leverage_margin_ratio_maintenance",
-            "unrealized_pnl_initial_asset_weight",
-            "unrealized_pnl_maintenance_asset_weight",
-            "unrealized_pnl_imf_factor",
-            "unrealized_pnl_max_imbalance",
-        ):
-            if getattr(self, name) < 0:
-                out.append((name, "cannot be negative"))
-        if self.margin_ratio_maintenance <= 0:
-            out.append(("margin_ratio_maintenance", "the maintenance ratio must be positive (1e-4 units)"))
         if self.margin_ratio_initial < self.margin_ratio_maintenance:
             out.append(("margin_ratio_initial", "the initial ratio must be at least the maintenance ratio"))
         if self.high_leverage_margin_ratio_initial < self.high_leverage_margin_ratio_maintenance:
@@ -150,9 +139,6 @@ class DriftSizePremium(MarginModel):
                     "the HLM initial ratio must be at least the HLM maintenance ratio",
                 )
             )
-        for name in ("unrealized_pnl_initial_asset_weight", "unrealized_pnl_maintenance_asset_weight"):
-            if getattr(self, name) > SPOT_WEIGHT_PRECISION:
-                out.append((name, "an asset weight cannot exceed 10000 (100%)"))
         return out
 
     def high_leverage_enabled(self) -> bool:

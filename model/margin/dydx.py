@@ -12,6 +12,7 @@ import attrs
 from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import Term, div_ceil, div_floor, div_trunc, ite, max_
 from perpspec.quantities import Money
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 
@@ -43,28 +44,18 @@ class DydxLiquidityTier(MarginModel):
     :math:`MMR = \\lceil \\lceil N \\cdot IMF_0 / 10^6 \\rceil \\cdot MF / 10^6 \\rceil`.
     """
 
-    initial_margin_ppm: int
-    maintenance_fraction_ppm: int
-    open_interest_lower_cap: Money = Money(0)
-    open_interest_upper_cap: Money = Money(0)
-    custom_imf_ppm: int = 0
+    initial_margin_ppm: int = ranged(0, PPM)
+    maintenance_fraction_ppm: int = ranged(0, PPM, why="MM cannot exceed IM")
+    open_interest_lower_cap: Money = ranged(0, default=Money(0))
+    open_interest_upper_cap: Money = ranged(0, why="0 for none", default=Money(0))
+    custom_imf_ppm: int = ranged(0, PPM, default=0)
 
     def check(self) -> list[tuple[str, str]]:
         out = []
-        if not 0 <= self.initial_margin_ppm <= PPM:
-            out.append(("initial_margin_ppm", "must be between 0 and 1,000,000 ppm"))
-        if not 0 <= self.maintenance_fraction_ppm <= PPM:
-            out.append(
-                ("maintenance_fraction_ppm", "must be between 0 and 1,000,000 ppm (MM cannot exceed IM)")
-            )
-        if self.open_interest_lower_cap < 0:
-            out.append(("open_interest_lower_cap", "an open-interest cap cannot be negative"))
         if self.open_interest_upper_cap != 0 and self.open_interest_upper_cap < self.open_interest_lower_cap:
             out.append(
                 ("open_interest_upper_cap", "the upper cap must be at least the lower cap (or 0 for none)")
             )
-        if not 0 <= self.custom_imf_ppm <= PPM:
-            out.append(("custom_imf_ppm", "must be between 0 and 1,000,000 ppm"))
         return out
 
     def maintenance_margin_ppm(self) -> int:

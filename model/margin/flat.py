@@ -9,6 +9,7 @@ import attrs
 from perpspec.margin import MarginModel, PositionRisk
 from perpspec.numeric import Rounding, Term, div_floor, div_round, ite
 from perpspec.quantities import Rate
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -21,14 +22,12 @@ class FlatMargin(MarginModel):
     with ``L`` the user's leverage, or :math:`\\lceil N \\cdot imr \\rceil` without one.
     """
 
-    mmr: Rate
-    imr: Rate
+    mmr: Rate = ranged(0, RATE_ONE)
+    imr: Rate = ranged(0, RATE_ONE)
     rounding: Rounding = Rounding.CEIL
 
     def check(self) -> list[tuple[str, str]]:
         out = []
-        if self.mmr < 0:
-            out.append(("mmr", "a margin rate cannot be negative"))
         if self.imr < self.mmr:
             out.append(("imr", "the initial rate must be at least the maintenance rate"))
         return out

@@ -12,6 +12,7 @@ from perpspec.margin import LinearTier, MarginModel, PositionRisk
 from perpspec.margin.piecewise import check_floors, deductions, linear_tiers, progressive_scaled, select
 from perpspec.numeric import Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Money
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 
@@ -20,8 +21,8 @@ from perpspec.traceability import implements
 class LeverageTier:
     """One margin tier: lower bound of notional (money units) and the tier's max leverage."""
 
-    lower_bound: Money
-    max_leverage: int
+    lower_bound: Money = ranged(0)
+    max_leverage: int = ranged(1)
 
 
 @variant("margin", "hyperliquid-tiers")
@@ -51,9 +52,7 @@ class HyperliquidTiers(MarginModel):
     def check(self) -> list[tuple[str, str]]:
         out = [(f"tiers[{k}].lower_bound", msg) for k, msg in check_floors(self._floors(), "lower_bound")]
         for k, t in enumerate(self.tiers):
-            if t.max_leverage < 1:
-                out.append((f"tiers[{k}].max_leverage", "max leverage must be at least 1"))
-            elif k and t.max_leverage > self.tiers[k - 1].max_leverage:
+            if k and t.max_leverage > self.tiers[k - 1].max_leverage:
                 out.append((f"tiers[{k}].max_leverage", "max leverage must not increase with notional"))
         return out
 

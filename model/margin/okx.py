@@ -15,6 +15,7 @@ from perpspec.margin import MarginModel, PositionRisk
 from perpspec.margin.piecewise import check_floors, select
 from perpspec.numeric import Cond, Rounding, Term, div_round, ite, min_
 from perpspec.quantities import Rate, Size
+from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -24,9 +25,9 @@ from perpspec.units import RATE_ONE
 class SizeTier:
     """One OKX tier: lower bound of position size (size units), MMR and max leverage."""
 
-    floor: Size
-    mmr: Rate
-    max_leverage: int
+    floor: Size = ranged(0)
+    mmr: Rate = ranged(0, RATE_ONE)
+    max_leverage: int = ranged(1)
 
 
 @variant("margin", "okx-tiers")
@@ -39,7 +40,7 @@ class OkxTiers(MarginModel):
     """
 
     tiers: tuple[SizeTier, ...]
-    liquidation_fee: Rate
+    liquidation_fee: Rate = ranged(0, RATE_ONE)
     rounding: Rounding = Rounding.CEIL
 
     def _floors(self) -> list[int]:
@@ -48,18 +49,12 @@ class OkxTiers(MarginModel):
     def check(self) -> list[tuple[str, str]]:
         out = [(f"tiers[{k}].floor", msg) for k, msg in check_floors(self._floors())]
         for k, t in enumerate(self.tiers):
-            if t.mmr < 0:
-                out.append((f"tiers[{k}].mmr", "a maintenance margin rate cannot be negative"))
-            elif k and t.mmr < self.tiers[k - 1].mmr:
+            if k and t.mmr < self.tiers[k - 1].mmr:
                 out.append((f"tiers[{k}].mmr", "tier rates must be non-decreasing"))
-            if t.max_leverage < 1:
-                out.append((f"tiers[{k}].max_leverage", "max leverage must be at least 1"))
-            elif t.mmr * t.max_leverage > RATE_ONE:
+            if t.mmr * t.max_leverage > RATE_ONE:
                 out.append(
                     (f"tiers[{k}].max_leverage", "1/max_leverage is below the maintenance rate (IM < MM)")
                 )
-        if self.liquidation_fee < 0:
-            out.append(("liquidation_fee", "a fee rate cannot be negative"))
         return out
 
     def tier_max_leverage(self) -> tuple[int | None, ...]:

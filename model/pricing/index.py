@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 from perpspec.numeric import Cond, Rounding, Term, abs_, div_round
 from perpspec.quantities import Price, Rate
+from perpspec.ranges import ranged
 from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -143,17 +144,9 @@ class WeightedMedianGuard(IndexModel):
     weight 0 (Binance 10 s). ``rounding``: the rounding of the weighted mean.
     """
 
-    outlier: Rate = DEFAULT_OUTLIER
-    stale_after_s: int = 10
+    outlier: Rate = ranged(1, RATE_ONE, default=DEFAULT_OUTLIER)
+    stale_after_s: int = ranged(0, default=10)
     rounding: Rounding = Rounding.HALF_EVEN
-
-    def check(self) -> list[tuple[str, str]]:
-        out = []
-        if self.outlier <= 0:
-            out.append(("outlier", "the outlier threshold must be positive"))
-        if self.stale_after_s < 0:
-            out.append(("stale_after_s", "the staleness limit cannot be negative"))
-        return out
 
     def index(
         self, sources: Sequence[IndexSource], now: int, ticks_per_second: int = 1

@@ -24,6 +24,7 @@ import attrs
 from perpspec.numeric import Rounding, Term, div_round, max_, min_
 from perpspec.pricing.averages import Ema, MovingAverage, ema_update, ema_value, ma_update, ma_value
 from perpspec.quantities import Price, Rate
+from perpspec.ranges import ranged
 from perpspec.registry import Variant, interface, variant
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
@@ -176,18 +177,10 @@ class BinanceMedian3(MarkModel):
     reads_oracle: ClassVar[bool] = False
     reads_last_price: ClassVar[bool] = True
 
-    basis_points: int = 30
-    sample_interval_s: int = 1
+    basis_points: int = ranged(1, 3600, default=30)
+    sample_interval_s: int = ranged(1, 3600, default=1)
     rounding: Rounding = Rounding.HALF_UP
     reading: str = ""
-
-    def check(self) -> list[tuple[str, str]]:
-        out = []
-        if self.basis_points <= 0:
-            out.append(("basis_points", "the basis window needs at least one point"))
-        if self.sample_interval_s <= 0:
-            out.append(("sample_interval_s", "the sampling interval must be positive"))
-        return out
 
     def initial_state(self) -> MarkState:
         return MarkState(basis=MovingAverage(window=self.basis_points, scale=2))
@@ -273,18 +266,10 @@ class HyperliquidMedian3(MarkModel):
     reads_oracle: ClassVar[bool] = True
     reads_last_price: ClassVar[bool] = True
 
-    premium_ema_s: int = 150
-    mid_ema_s: int = 30
+    premium_ema_s: int = ranged(1, 86_400, default=150)
+    mid_ema_s: int = ranged(1, 86_400, default=30)
     rounding: Rounding = Rounding.HALF_EVEN
     reading: str = ""
-
-    def check(self) -> list[tuple[str, str]]:
-        out = []
-        if self.premium_ema_s <= 0:
-            out.append(("premium_ema_s", "the EMA time constant must be positive"))
-        if self.mid_ema_s <= 0:
-            out.append(("mid_ema_s", "the EMA time constant must be positive"))
-        return out
 
     def initial_state(self) -> MarkState:
         return MarkState(premium_ema=Ema(tau_s=self.premium_ema_s), mid_ema=Ema(tau_s=self.mid_ema_s))
@@ -374,13 +359,10 @@ class IndexBasisMa(MarkModel):
     reads_oracle: ClassVar[bool] = False
     reads_last_price: ClassVar[bool] = False
 
-    basis_points: int = 30
-    sample_interval_s: int = 1
+    basis_points: int = ranged(1, 3600, default=30)
+    sample_interval_s: int = ranged(1, 3600, default=1)
     rounding: Rounding = Rounding.HALF_EVEN
     reading: str = ""
-
-    def check(self) -> list[tuple[str, str]]:
-        return BinanceMedian3(self.basis_points, self.sample_interval_s).check()
 
     def initial_state(self) -> MarkState:
         return MarkState(basis=MovingAverage(window=self.basis_points, scale=2))

@@ -23,6 +23,7 @@ from perpspec.errors import InputError, Place
 from perpspec.numeric import Rounding
 from perpspec.profile import ContractKind, MarketSpec, Meta, Profile, Scales, symbol_problem
 from perpspec.quantities import Exact, Money, Price, Rate, Size
+from perpspec.ranges import range_problems
 from perpspec.registry import variants_of
 from perpspec.tomlplaces import line_of
 from perpspec.units import RATE_DECIMALS, parse_fraction, parse_units
@@ -182,13 +183,24 @@ def _join(path: str, rel: str) -> str:
     return f"{path}{rel}" if rel.startswith("[") else f"{path}.{rel}"
 
 
+def parameter_problems(obj: Any) -> list[tuple[str, str]]:
+    """Rule: UNT-RNG-01. Every ``(field path, message)`` the loader and ``param_change`` would
+    refuse in the parameter object ``obj`` (declared ranges and ``check()``, nested objects
+    included)."""
+    return list(_checks(obj))
+
+
 def _checks(obj: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Run ``check()`` on the object and on the nested attrs objects it holds."""
+    """Rule: UNT-RNG-01. The declared ranges (:func:`perpspec.ranges.range_problems`) and
+    ``check()`` of the object and of the nested attrs objects it holds: the one validation the
+    loader and ``param_change`` (ENG-PAR-01) share."""
     if attrs.has(type(obj)):
         for f in attrs.fields(type(obj)):
             child = getattr(obj, f.name)
-            for rel, msg in _checks(child, f"{prefix}{f.name}"):
+            for rel, msg in _checks(child, _join(prefix, f.name)):
                 yield rel, msg
+        for rel, msg in range_problems(obj):
+            yield _join(prefix, rel), msg
         check = getattr(obj, "check", None)
         if callable(check):
             for rel, msg in check():

@@ -465,9 +465,9 @@ def test_param_change_market_grid_is_checked() -> None:
     crashed with ZeroDivisionError (replay exit 3). The market's check runs again."""
     ex = funded()
     for path, value, fragment in (
-        ("markets.BTCUSDT.lot", "0", "lot must be positive"),
-        ("markets.BTCUSDT.tick", "-0.01", "tick must be positive"),
-        ("markets.BTCUSDT.min_size", "-0.001", "min_size must not be negative"),
+        ("markets.BTCUSDT.lot", "0", "must be positive"),
+        ("markets.BTCUSDT.tick", "-0.01", "must be positive"),
+        ("markets.BTCUSDT.min_size", "-0.001", "must not be negative"),
     ):
         r = rejected(ex, ParamChange(1, path, value), "ENG-PAR-01")
         assert fragment in r.reason, r.reason

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 from perpspec.margin import PositionRisk
 from perpspec.margin.brackets import BinanceBrackets, Bracket, next_cum
-from perpspec.profiles import load_profile
+from perpspec.profiles import load_profile, parameter_problems
 from perpspec.units import RATE_ONE, parse_units
 
 USDT = 8  # binance-usdm money decimals
@@ -122,17 +122,17 @@ def test_check_rejects_bad_tables() -> None:
     """Validation: a published cum off the recurrence, non-monotone floors, negative or
     decreasing rates, and a max leverage whose 1/L is below the MMR are errors, each naming its row."""
     good = BinanceBrackets((_bk("0", "0.004", 125, "0"), _bk("50000", "0.005", 100, "50")))
-    assert good.check() == []
+    assert parameter_problems(good) == []
     bad_cum = BinanceBrackets((_bk("0", "0.004", 125), _bk("50000", "0.005", 100, "51")))
-    assert [p for p, _ in bad_cum.check()] == ["brackets[1].cum"]
-    assert "recurrence" in bad_cum.check()[0][1]
+    assert [p for p, _ in parameter_problems(bad_cum)] == ["brackets[1].cum"]
+    assert "recurrence" in parameter_problems(bad_cum)[0][1]
     floors = BinanceBrackets((_bk("0", "0.004", 125), _bk("50000", "0.005", 100), _bk("40000", "0.01", 50)))
-    assert "brackets[2].floor" in [p for p, _ in floors.check()]
+    assert "brackets[2].floor" in [p for p, _ in parameter_problems(floors)]
     neg = BinanceBrackets((_bk("0", "-0.004", 125),))
-    assert [p for p, _ in neg.check()] == ["brackets[0].mmr"]
+    assert [p for p, _ in parameter_problems(neg)] == ["brackets[0].mmr"]
     dec = BinanceBrackets((_bk("0", "0.01", 50), _bk("50000", "0.005", 50)))
-    assert [p for p, _ in dec.check()] == ["brackets[1].mmr"]
+    assert [p for p, _ in parameter_problems(dec)] == ["brackets[1].mmr"]
     im_lt_mm = BinanceBrackets((_bk("0", "0.02", 100),))
-    assert [p for p, _ in im_lt_mm.check()] == ["brackets[0].max_leverage"]
+    assert [p for p, _ in parameter_problems(im_lt_mm)] == ["brackets[0].max_leverage"]
     start = BinanceBrackets((_bk("10", "0.01", 50),))
-    assert [p for p, _ in start.check()] == ["brackets[0].floor"]
+    assert [p for p, _ in parameter_problems(start)] == ["brackets[0].floor"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from perpspec.margin import PositionRisk
 from perpspec.margin.deribit import DeribitSizeLinear
-from perpspec.profiles import load_profile
+from perpspec.profiles import load_profile, parameter_problems
 from perpspec.units import parse_units
 
 SIZE = 4  # deribit size decimals
@@ -68,6 +68,6 @@ def test_fractional_size_and_rounding() -> None:
 @pytest.mark.rule("MRG-DRB-01")
 def test_check() -> None:
     """Validation: non-negative rates, positive size unit, IM rates >= MM rates."""
-    assert model("SOL_USDC-PERPETUAL").check() == []
+    assert parameter_problems(model("SOL_USDC-PERPETUAL")) == []
     bad = DeribitSizeLinear(1, 2, 1, 2, 0)
-    assert [p for p, _ in bad.check()] == ["per_size", "base_im", "im_per_size"]
+    assert [p for p, _ in parameter_problems(bad)] == ["per_size", "base_im", "im_per_size"]

@@ -12,7 +12,7 @@ from perpspec.margin.drift import (
     size_discount_asset_weight,
     size_premium_ratio,
 )
-from perpspec.profiles import load_profile
+from perpspec.profiles import load_profile, parameter_problems
 
 BASE = 10**9  # BASE_PRECISION
 QUOTE = 10**6  # QUOTE_PRECISION
@@ -158,12 +158,12 @@ def test_imbalance_and_quote_price() -> None:
 @pytest.mark.rule("MRG-DRF-03")
 def test_check() -> None:
     """Validation: non-negative fields, IM >= MM (normal and HLM), weights <= 10000."""
-    assert market().check() == []
+    assert parameter_problems(market()) == []
     bad = DriftSizePremium(400, 500, -1, 10, 20, unrealized_pnl_initial_asset_weight=20_000)
-    paths = [p for p, _ in bad.check()]
-    assert paths == [
+    paths = {p for p, _ in parameter_problems(bad)}
+    assert paths == {
         "imf_factor",
         "margin_ratio_initial",
         "high_leverage_margin_ratio_initial",
         "unrealized_pnl_initial_asset_weight",
-    ]
+    }

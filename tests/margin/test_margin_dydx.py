@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from perpspec.margin import PositionRisk
 from perpspec.margin.dydx import DydxLiquidityTier, base_to_quote_quantums
-from perpspec.profiles import load_profile
+from perpspec.profiles import load_profile, parameter_problems
 
 
 @pytest.mark.rule("MRG-DYDX-01")
@@ -79,12 +79,12 @@ def test_tier_maintenance_ppm_and_check() -> None:
     btc = load_profile("dydx-v4").market("BTC-USD").margin
     assert isinstance(btc, DydxLiquidityTier)
     assert btc.maintenance_margin_ppm() == 12_000
-    assert btc.check() == []
+    assert parameter_problems(btc) == []
     bad = DydxLiquidityTier(2_000_000, -1, -5, -6, 2_000_000)
-    assert [p for p, _ in bad.check()] == [
+    assert {p for p, _ in parameter_problems(bad)} == {
         "initial_margin_ppm",
         "maintenance_fraction_ppm",
         "open_interest_lower_cap",
         "open_interest_upper_cap",
         "custom_imf_ppm",
-    ]
+    }

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 from perpspec.margin import PositionRisk
 from perpspec.margin.okx import OkxTiers, SizeTier
-from perpspec.profiles import load_profile
+from perpspec.profiles import load_profile, parameter_problems
 from perpspec.units import parse_units
 
 SIZE = 4
@@ -70,12 +70,12 @@ def test_flat_per_tier_not_progressive() -> None:
 def test_check() -> None:
     """Validation: floors from 0 strictly increasing, non-negative non-decreasing rates, IM >= MM,
     non-negative fee."""
-    assert model().check() == []
+    assert parameter_problems(model()) == []
     bad = OkxTiers((SizeTier(0, 2_000_000, 100), SizeTier(0, 1_000_000, 0)), -1)
-    assert [p for p, _ in bad.check()] == [
+    assert {p for p, _ in parameter_problems(bad)} == {
         "tiers[1].floor",
         "tiers[0].max_leverage",
         "tiers[1].mmr",
         "tiers[1].max_leverage",
         "liquidation_fee",
-    ]
+    }

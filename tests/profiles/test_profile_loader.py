@@ -213,17 +213,17 @@ def test_cli_exits_2_without_traceback(tmp_path: Path, case: str) -> None:
 
 MARKET_BROKEN = [
     # (case, old, new, expected field, line needle, message fragment)
-    ("tick 0", 'tick = "0.1"', 'tick = "0"', "markets.BTCUSDT.tick", 'tick = "0"', "tick must be positive"),
-    ("tick < 0", 'tick = "0.1"', 'tick = "-0.1"', "markets.BTCUSDT.tick", "-0.1", "tick must be positive"),
-    ("lot 0", 'lot = "0.001"', 'lot = "0"', "markets.BTCUSDT.lot", 'lot = "0"', "lot must be positive"),
-    ("lot < 0", 'lot = "0.001"', 'lot = "-0.001"', "markets.BTCUSDT.lot", "-0.001", "lot must be positive"),
+    ("tick 0", 'tick = "0.1"', 'tick = "0"', "markets.BTCUSDT.tick", 'tick = "0"', "must be positive"),
+    ("tick < 0", 'tick = "0.1"', 'tick = "-0.1"', "markets.BTCUSDT.tick", "-0.1", "must be positive"),
+    ("lot 0", 'lot = "0.001"', 'lot = "0"', "markets.BTCUSDT.lot", 'lot = "0"', "must be positive"),
+    ("lot < 0", 'lot = "0.001"', 'lot = "-0.001"', "markets.BTCUSDT.lot", "-0.001", "must be positive"),
     (
         "min_size < 0",
         'lot = "0.001"',
         'lot = "0.001"\nmin_size = "-0.002"',
         "markets.BTCUSDT.min_size",
         "min_size",
-        "min_size must not be negative",
+        "must not be negative",
     ),
     (
         "linear contract_value",
