@@ -223,9 +223,16 @@ def _entry_value(
     with EP on the profile's price scale.
     """
     if market.contract is ContractKind.INVERSE:
-        return entry_value_at(
+        value = entry_value_at(
             size, units(v, field, scales.price_decimals, "a price", True), market, scales, acc
         )
+        if value == 0:  # PNL-INV-01 rounds the coin cost to 0: no finite entry price, no valuation
+            raise fail(
+                field,
+                f"at entry price {v} the position's entry value rounds to 0 coin units "
+                f"(10^-{scales.money_decimals}); give a larger size or a lower entry price",
+            )
+        return value
     if not isinstance(v, str):
         raise fail(field, f"expected a price as a decimal string, got {describe(v)}")
     if "%" in v:

@@ -152,7 +152,8 @@ def entry_price(
     Linear: :math:`E / size`. Inverse (harmonic mean): :math:`size \\cdot cv \\cdot 10^{m+p}
     / (E \\cdot 10^s)`. ``bitmex-satoshi``: :math:`cv \\cdot 10^{m+p} / (avgSat \\cdot 10^s)` with
     ``avgSat = floor(E/size)`` for longs, ``round(E/size)`` (half up) for shorts.
-    Raises ``ValueError`` for a flat position.
+    Raises ``ValueError`` for a flat position and for an inverse one whose entry value
+    rounded to 0 coin units (its entry price is not finite).
     """
     if pos.size == 0:
         raise ValueError("a flat position has no entry price")
@@ -163,7 +164,11 @@ def entry_price(
         per = abs(pos.entry_value)
         n = abs(pos.size)
         avg = int(div_floor(per, n)) if pos.size > 0 else int(div_half_up(per, n))
+        if avg == 0:
+            raise ValueError("the entry value per contract rounds to 0 coin units: no finite entry price")
         return Fraction(num, avg * pow10(scales.size_decimals))
+    if pos.entry_value == 0:
+        raise ValueError("the entry value rounds to 0 coin units: no finite entry price")
     return Fraction(pos.size * num, pos.entry_value * pow10(scales.size_decimals))
 
 

@@ -149,8 +149,11 @@ def describe_account(ex: Exchange, aid: str) -> list[str]:
             continue
         entry = ""
         if p.size != 0:
-            ep = entry_price(p, ex.profile.market(sym), sc, accounting_of(ex.profile))
-            entry = f", entry price {format_fraction(ep / 10**sc.price_decimals, sc.price_decimals + 4)}"
+            try:
+                ep = entry_price(p, ex.profile.market(sym), sc, accounting_of(ex.profile))
+                entry = f", entry price {format_fraction(ep / 10**sc.price_decimals, sc.price_decimals + 4)}"
+            except ValueError as exc:  # an inverse entry value rounded to 0 coins
+                entry = f", entry price: {exc}"
         rows.append(
             f"  {sym}/{slot}: size {format_units(p.size, sc.size_decimals)}{entry}"
             + (f", isolated margin {format_units(p.isolated_margin, money)}" if p.isolated else "")
