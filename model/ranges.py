@@ -112,9 +112,8 @@ _UNITS = {"Rate": "rate", "Money": "money", "Size": "size", "Price": "price"}
 def _unit_of(tp: Any) -> str:
     """``rate``/``money``/``size``/``price`` for a field typed with those NewTypes (also in
     ``X | None``, tuples and mappings), else ``""``."""
-    name = getattr(tp, "__name__", None)
-    if name in _UNITS and getattr(tp, "__supertype__", None) is not None:
-        return _UNITS[name]
+    if isinstance(tp, typing.NewType):
+        return _UNITS.get(tp.__name__, "")
     for arg in typing.get_args(tp):
         unit = _unit_of(arg)
         if unit:

@@ -29,19 +29,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     # (issue 7 item 2 replaces these loops with a shared helper)
     ("model/margin/drift.py", "DriftSizePremium.check"): "own fields, by name, for the error",
     ("model/margin/deribit.py", "DeribitSizeLinear.check"): "own fields, by name, for the error",
-    ("model/funding/hyperliquid.py", "HyperliquidFunding.check"): "own fields, by name, for the error",
     ("model/funding/premium_clamp.py", "PremiumInterestClamp.check"): "own fields, by name, for the error",
-    ("model/funding/drift.py", "DriftFunding.check"): "own fields, by name, for the error",
-    ("model/funding/okx.py", "OkxRollingMean.check"): "own fields, by name, for the error",
     ("model/funding/gmx.py", "GmxSkew.check"): "own fields, by name, for the error",
-    ("model/funding/deribit.py", "DeribitDeadband.check"): "own fields, by name, for the error",
-    ("model/funding/dydx.py", "DydxFunding.check"): "own fields, by name, for the error",
     ("model/funding/__init__.py", "check_nonneg"): "the named fields of a parameter object, for the error",
     ("model/scenario.py", "GeneratorSpec.check"): "own fields (scenario knobs), by name, for the error",
     ("model/scenario.py", "knobs.conv"): "a scenario knob named by the caller (not a variant)",
     # a table's column, named by the model that owns the table
     ("model/margin/piecewise.py", "column"): "a named column of a margin table's rows (the caller names it)",
     # the profile loader and profile editing walk any attrs object field by field
+    ("model/ranges.py", "range_problems"): "generic walk over the declared fields of any parameter object",
     ("model/profiles/__init__.py", "_checks"): "generic walk over the fields of any attrs section",
     ("model/profiles/__init__.py", "_first_error"): "cattrs exception notes (not a variant)",
     ("model/profiles/__init__.py", "_converter.need.get"): "a Scales field named by the unit table",
