@@ -141,7 +141,8 @@ def _side(
         add = 0
         if increasing:
             added = abs(after.size) if (flipped or before.size == 0) else abs(after.size) - abs(before.size)
-            add = market.initial(added, market.notional(added, ev.price), before.leverage, 0)
+            # the margin model's notional (PNL-NOT-02), as for every other IM of a position
+            add = market.initial(added, market.margin_notional(added, ev.price), before.leverage, 0)
         # the slot settles its own realized PnL: released margin + PnL goes to the wallet when
         # >= 0; a loss beyond the released margin comes from the slot's remaining margin, and
         # beyond that it is the position's bad debt (ACC-ISO-01)

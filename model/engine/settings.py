@@ -29,7 +29,7 @@ from perpspec.events import (
     SetPositionMode,
     SettingOut,
 )
-from perpspec.position import Position, notional
+from perpspec.position import Position, margin_notional
 from perpspec.profile import MarketSpec
 from perpspec.state import Exchange
 from perpspec.traceability import implements
@@ -39,12 +39,13 @@ from perpspec.traceability import implements
 def _max_leverage(spec: MarketSpec, pos: Position, price: int | None, ex: Exchange) -> int | None:
     """Rule: ENG-LEV-01. The highest leverage the market's margin model allows for ``pos``.
 
-    The margin model's ``max_leverage(notional)`` at the position's notional at the valuation
-    price (0 when flat or unpriced): the tier's cap of a tiered model, ``floor(1 / imr)`` of a
-    flat one, ``None`` (no maximum) for a model that states none.
+    The margin model's ``max_leverage(notional)`` at the position's margin notional
+    (PNL-NOT-02) at the valuation price (0 when flat or unpriced): the tier's cap of a tiered
+    model, ``floor(1 / imr)`` of a flat one, ``None`` (no maximum) for a model that states none.
     """
     profile = ex.profile
-    n = 0 if price is None else notional(abs(pos.size), price, spec, profile.scales, profile.accounting_model)
+    acc = profile.accounting_model
+    n = 0 if price is None else margin_notional(abs(pos.size), price, spec, profile.scales, acc)
     limit = spec.margin.max_leverage(n)
     return None if limit is None else int(limit)
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 from perpspec import account as acc_mod
 from perpspec.engine import step
-from perpspec.events import Deposit, Fill, OraclePrice, Reject
+from perpspec.events import Deposit, Fill, OraclePrice, Reject, SetMarginMode
 from perpspec.profiles import load_profile
 from perpspec.state import Exchange, initial_exchange
 from perpspec.units import parse_units
@@ -80,3 +81,23 @@ def test_reducing_fill_below_im_compares_maintenance_collateral() -> None:
     assert (
         acc_mod.collateral(acct, marks, DRIFT, initial=True) < acc_mod.requirement(acct, marks, DRIFT).initial
     )
+
+
+@pytest.mark.rule("PNL-NOT-02", "ACC-ISO-01")
+def test_isolated_margin_added_on_the_margin_notional() -> None:
+    """Opening an isolated 1.000000001 SOL at 123.456789 moves its IM into the slot: 10% of the
+    floored liability value 123.456789 = 12.345678 (the ceil-rounded notional would give
+    12.345679). The bundled grid (lot 0.01, tick 0.0001) makes every fill notional whole, so the
+    market here has lot and tick of one unit."""
+    spec = DRIFT.market(SYM)
+    fine = attrs.evolve(DRIFT, markets={SYM: attrs.evolve(spec, lot=1, tick=1)})
+    ex, outs = run(
+        initial_exchange(fine),
+        OraclePrice(0, SYM, usd("123.456789")),
+        Deposit(0, "a", usd("1000")),
+        Deposit(0, "b", usd("1000")),
+        SetMarginMode(1, "a", SYM, "isolated"),
+        fill(2, "1.000000001", "123.456789", "a", "b", maker="seller"),
+    )
+    assert not any(isinstance(o, Reject) for o in outs), outs
+    assert ex.accounts["a"].positions[(SYM, "BOTH")].isolated_margin == 12_345_678
