@@ -14,6 +14,7 @@ nothing probes a variant with ``hasattr``/``getattr`` (tests/test_no_probing.py)
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
@@ -26,8 +27,11 @@ VARIANTS: dict[str, dict[str, type]] = {}
 INTERFACES: dict[str, type] = {}
 
 
-class Variant:
-    """What every variant of every mechanism has: its registered name and a semantic check."""
+class Variant(abc.ABC):  # noqa: B024 (the mechanism interfaces declare the abstract methods)
+    """What every variant of every mechanism has: its registered name and a semantic check.
+
+    An abstract base: the capabilities an interface requires are ``abc.abstractmethod`` s, so a
+    variant that misses one cannot be instantiated (and mypy reports it where it is built)."""
 
     __slots__ = ()
 

@@ -216,3 +216,14 @@ def test_every_variant_subclasses_its_mechanisms_interface() -> None:
             pass
 
     assert "not-a-margin-model" not in variants_of("margin")
+
+
+def test_a_variant_missing_a_required_capability_cannot_be_built() -> None:
+    from perpspec.margin import MarginModel, PositionRisk
+
+    class MaintenanceOnly(MarginModel):
+        def maintenance(self, pos: PositionRisk) -> int:
+            return 0
+
+    with pytest.raises(TypeError, match="abstract method"):
+        MaintenanceOnly()  # type: ignore[abstract]

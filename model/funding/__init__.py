@@ -31,6 +31,7 @@ FND-ENG-01, FND-ENG-02, FND-ENG-03, FND-ENG-04.
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -408,6 +409,7 @@ class EngineFunding(Variant):
         return None
 
     @implements("FND-ENG-01")
+    @abc.abstractmethod
     def settlement_rates(self, ctx: FundingContext) -> SettlementRates | None:
         """Rule: FND-ENG-01. The rates of a settlement at ``ctx``; ``None`` when an input is
         missing (FND-ENG-02). Required: every variant overrides it."""

@@ -13,6 +13,7 @@ LIQ-BYB-04, LIQ-OKX-01, LIQ-HL-01, LIQ-BMX-01, LIQ-DYDX-01, LIQ-BP-01, LIQ-TIER-
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -149,18 +150,22 @@ class LiquidationModel(Variant):
     #: the grid the venue states these prices on, price units; default ``None``: the tick
     price_step: Price | None = None
 
+    @abc.abstractmethod
     def liquidation(self, inp: LiqInputs) -> PriceResult:
         """The liquidation price of the position ``inp`` describes, rounded on the grid."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def bankruptcy(self, inp: LiqInputs) -> PriceResult:
         """The bankruptcy price (equity zero) of the position ``inp`` describes."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def lp_mode(self, side: int) -> Rounding:
         """The rounding of the liquidation price of a long (``side > 0``) or short position."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def bp_mode(self, side: int) -> Rounding:
         """The rounding of the bankruptcy price of a long (``side > 0``) or short position."""
         raise NotImplementedError

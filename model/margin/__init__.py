@@ -14,6 +14,7 @@ market's open-interest notional for the models that scale with it.
 
 from __future__ import annotations
 
+import abc
 from fractions import Fraction
 from typing import Any, ClassVar
 
@@ -48,10 +49,12 @@ class MarginModel(Variant):
 
     __slots__ = ()
 
+    @abc.abstractmethod
     def maintenance(self, pos: PositionRisk) -> Term:
         """Maintenance margin of one position, money units."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def initial(self, pos: PositionRisk) -> Term:
         """Initial margin of one position, money units."""
         raise NotImplementedError

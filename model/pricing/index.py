@@ -19,6 +19,7 @@ configured weight and the time of its last update) at an explicit time ``now``:
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Sequence
 from typing import Any
@@ -125,6 +126,7 @@ class IndexModel(Variant):
 
     __slots__ = ()
 
+    @abc.abstractmethod
     def index(
         self, sources: Sequence[IndexSource], now: int, ticks_per_second: int = 1
     ) -> IndexPrice | NoIndex:

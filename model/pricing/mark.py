@@ -17,6 +17,7 @@ functions over :mod:`perpspec.numeric`.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -81,14 +82,17 @@ class MarkModel(Variant):
     #: index, oracle or book event is a sample
     sample_interval_s: int = 0
 
+    @abc.abstractmethod
     def initial_state(self) -> MarkState:
         """The empty averaging state."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def observe(self, state: MarkState, now: int, inputs: MarkInputs) -> MarkState:
         """Feed one sample at ``now`` (seconds); a stateless variant returns ``state`` itself."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def mark(self, state: MarkState, inputs: MarkInputs) -> Price | None:
         """The mark price, or ``None`` when an input the variant needs is missing."""
         raise NotImplementedError
