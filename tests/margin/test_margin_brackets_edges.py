@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from perpspec.margin import PositionRisk
 from perpspec.margin.brackets import BinanceBrackets, Bracket
+from perpspec.profiles import parameter_problems
 from perpspec.units import parse_units
 
 
@@ -56,37 +57,37 @@ def test_max_leverage_must_not_increase_with_notional() -> None:
 @pytest.mark.rule("MRG-BRK-01", "MRG-BRK-03")
 def test_check_bounds_are_inclusive_where_the_rule_allows() -> None:
     # an MMR of 0, a max leverage of 1, equal consecutive rates: all valid
-    assert BinanceBrackets((bk("0", "0", 125), bk("50000", "0", 1))).check() == []
+    assert parameter_problems(BinanceBrackets((bk("0", "0", 125), bk("50000", "0", 1)))) == []
     # MMR 100% at 1x: IM rate 1/1 = MM rate 1, allowed (IM >= MM)
-    assert BinanceBrackets((bk("0", "1", 1),)).check() == []
+    assert parameter_problems(BinanceBrackets((bk("0", "1", 1),))) == []
 
 
 @pytest.mark.rule("MRG-BRK-01", "MRG-BRK-03")
-def test_check_messages_name_row_and_field() -> None:
-    assert BinanceBrackets((bk("0", "-0.004", 125),)).check() == [
-        ("brackets[0].mmr", "a maintenance margin rate cannot be negative")
+def test_problems_name_row_and_field() -> None:
+    """Per-field ranges (mmr 0..100%, max_leverage >= 1) come from the declared ranges; the
+    relations between fields and rows from check()."""
+    assert parameter_problems(BinanceBrackets((bk("0", "-0.004", 125),))) == [
+        ("brackets[0].mmr", "must not be negative (0% to 100%), got -0.4%")
     ]
-    # MMR 150% is refused; at 1x it also makes IM (100%) below MM (150%)
-    assert BinanceBrackets((bk("0", "1.5", 1),)).check() == [
-        ("brackets[0].mmr", "a maintenance margin rate cannot exceed 100%"),
-        (
-            "brackets[0].max_leverage",
-            "the initial rate 1/max_leverage is below the maintenance rate (IM < MM)",
-        ),
+    # MMR 150% is out of range; at 1x it also makes IM (100%) below MM (150%)
+    im_below_mm = (
+        "brackets[0].max_leverage",
+        "the initial rate 1/max_leverage is below the maintenance rate (IM < MM)",
+    )
+    too_high = BinanceBrackets((bk("0", "1.5", 1),))
+    assert parameter_problems(too_high) == [
+        ("brackets[0].mmr", "must be at most 100% (0% to 100%), got 150%"),
+        im_below_mm,
+    ]
+    assert too_high.check() == [im_below_mm]
+    assert parameter_problems(BinanceBrackets((bk("0", "0.01", 0),))) == [
+        ("brackets[0].max_leverage", "must be positive (at least 1), got 0")
     ]
     assert BinanceBrackets((bk("0", "0.01", 50), bk("50000", "0.005", 50))).check() == [
         ("brackets[1].mmr", "bracket rates must be non-decreasing")
     ]
-    assert BinanceBrackets((bk("0", "0.01", 0),)).check() == [
-        ("brackets[0].max_leverage", "max leverage must be at least 1")
-    ]
     # 2% at 100x: 0.02 * 100 = 2 > 1
-    assert BinanceBrackets((bk("0", "0.02", 100),)).check() == [
-        (
-            "brackets[0].max_leverage",
-            "the initial rate 1/max_leverage is below the maintenance rate (IM < MM)",
-        )
-    ]
+    assert BinanceBrackets((bk("0", "0.02", 100),)).check() == [im_below_mm]
 
 
 @pytest.mark.rule("MRG-BRK-02")
