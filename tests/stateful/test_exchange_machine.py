@@ -303,6 +303,23 @@ class ExchangeMachine(RuleBasedStateMachine):
         """A hostile replayed rate in the second market: cross collateral below zero."""
         self.apply(FundingSettlement(self.tick_time(dt), self.other, rate))
 
+    @rule(
+        acct=st.sampled_from(ACCOUNTS),
+        shift=st.integers(1, len(ACCOUNTS) - 1),
+        lots=st.integers(1, 200),
+        other_lots=st.integers(1, 2_000),
+        dt=st.integers(0, 1000),
+    )
+    def isolated_and_cross(self, acct: str, shift: int, lots: int, other_lots: int, dt: int) -> None:
+        """INV-03 setup in one step: an isolated long in the first market next to a cross long
+        in the second (a hostile :meth:`other_funding` then puts the cross collateral below 0)."""
+        t = self.tick_time(dt)
+        seller = ACCOUNTS[(ACCOUNTS.index(acct) + shift) % len(ACCOUNTS)]
+        self.apply(SetMarginMode(t, acct, self.symbol, "isolated"))
+        self.apply(Fill(t, self.symbol, lots * self.lot, self.price(0), acct, seller, "seller"))
+        price = self.other_base * self.other_tick
+        self.apply(Fill(t, self.other, other_lots * self.other_lot, price, acct, seller, "seller"))
+
     @precondition(lambda self: bool(self._in_debt_with_margin()))
     @rule(data=st.data(), dt=st.integers(0, 1000))
     def remove_margin_in_bad_debt(self, data: st.DataObject, dt: int) -> None:
