@@ -197,11 +197,20 @@ def write_file(path: Path, data: bytes, option: str = "output") -> None:
 
 
 def prepare_parent(path: Path, option: str = "output") -> None:
-    """Create the folder of ``path`` if missing (an :class:`InputError` if it cannot be made
-    or ``path`` is a folder), so that a bad output path fails before a long run starts."""
+    """Create the folder of ``path`` if missing and check that a file can be created there (an
+    :class:`InputError` if not, or if ``path`` is a folder), so that a bad output path fails
+    before a long run starts."""
     if path.is_dir():
         raise InputError(Place(str(path), None, option), "is a folder; give a file path")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(Place(str(path), None, option), environment_message(exc, "create")) from None
+    if _special(path):
+        return
+    try:  # a read-only or full folder fails now, not after the run
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _write_error(exc, path, option) from None

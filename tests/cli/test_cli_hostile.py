@@ -293,3 +293,21 @@ def test_replay_shows_a_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: 
     shown = screen.getvalue()
     assert "replay" in shown and "events/s" in shown
     assert "events/s" not in text  # stdout (the pipe here) stays clean
+
+
+def test_prove_json_in_a_read_only_folder_fails_before_the_proofs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad --json path is found before the solver runs (it used to fail after every proof)."""
+    from perpspec.proofs import runner as proof_runner
+
+    def no_proofs(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("the proofs ran before the output path was checked")
+
+    def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(proof_runner, "run_all", no_proofs)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    code, text = cli("prove", "--only", "PRF-MRG-01", "--json", str(tmp_path / "r.json"))
+    assert code == 2 and "field '--json'" in text and "Read-only file system" in text, text
