@@ -151,7 +151,7 @@ def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="report folder")] = Path("perpspec-report"),
 ) -> None:
     """Run a scenario (default: the bundled volatile BTCUSDT day) and write a report."""
-    from perpspec.scenario import run_scenario_cli
+    from perpspec.simulation import run_scenario_cli
 
     _guard(lambda: run_scenario_cli(scenario, out))
 

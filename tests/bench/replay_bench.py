@@ -314,7 +314,8 @@ def main() -> int:
     report(*best)
     print(f"peak memory (max RSS of this process): {peak_rss_mb():,.0f} MiB")
     if args.scenario:
-        from perpspec.scenario import load_scenario, run_scenario
+        from perpspec.scenario import load_scenario
+        from perpspec.simulation import run_scenario
 
         t = time.perf_counter()
         sc = load_scenario(None)

@@ -13,7 +13,8 @@ from perpspec.cli import app
 from perpspec.events import Fill
 from perpspec.profiles import load_profile
 from perpspec.report import _coords
-from perpspec.scenario import generate_events, load_scenario, run_scenario
+from perpspec.scenario import generate_events, load_scenario
+from perpspec.simulation import run_scenario
 from typer.testing import CliRunner
 
 runner = CliRunner()
