@@ -282,7 +282,18 @@ def main() -> int:
         metavar="N",
         help="gc.freeze() every N lines (0: leave the GC alone); default 10,000",
     )
+    ap.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="gc.set_threshold(N, 50, 1000) for the replay (0: CPython's default 700, 10, 10); "
+        "the state is acyclic, so the cyclic GC only costs time; default 100,000",
+    )
     args = ap.parse_args()
+    if args.gc_threshold:
+        gc.set_threshold(args.gc_threshold, 50, 1000)
+    print(f"gc thresholds {gc.get_threshold()}, gc.freeze() every {args.gc_freeze_every:,} lines")
     accounts = max(2, int(args.accounts * args.scale))
     fills = int(args.fills * args.scale)
     ticks = max(3, int(args.ticks * args.scale))
