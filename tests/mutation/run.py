@@ -47,7 +47,7 @@ TESTS: dict[str, list[str]] = {
     ],
     "position": ["tests/position/test_position_pnl.py", "tests/position/test_position_fields.py"],
     "account": ["tests/account/test_account_margin.py", "tests/account/test_drift_collateral.py"],
-    "fees": ["tests/engine/test_engine.py"],
+    "fees": ["tests/test_fees.py"],
 }
 
 
