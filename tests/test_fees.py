@@ -68,3 +68,26 @@ def test_a_rebate_may_equal_but_not_exceed_the_taker_fee() -> None:
     assert MakerTakerFees(maker_rate=Rate(-6), taker_rate=Rate(5)).check() == [
         ("maker_rate", "the maker rebate exceeds the taker fee: every trade would lose money")
     ]
+
+
+@pytest.mark.rule("FEE-MT-01")
+def test_linear_fee_uses_the_named_rounding() -> None:
+    # 0.05% of 999 units = 0.4995: ceil 1, floor 0
+    assert fill_fee(1, 300_000, 999, 50_000, Rounding.CEIL, LIN, SC, False) == 1
+    assert fill_fee(1, 300_000, 999, 50_000, Rounding.FLOOR, LIN, SC, False) == 0
+
+
+@pytest.mark.rule("FEE-MT-01")
+def test_profile_without_fees_or_with_its_own_rounding() -> None:
+    """Without a [fees] section every rate is 0 (an override still applies) and fees round up;
+    a [fees] section's own rounding is used as given."""
+    bitmex = load_profile("bitmex-xbtusd")
+    no_fees = attrs.evolve(bitmex, mechanisms={k: v for k, v in bitmex.mechanisms.items() if k != "fees"})
+    assert no_fees.fees_model is None
+    assert (fee_rate(no_fees, True, None), fee_rate(no_fees, False, None)) == (0, 0)
+    assert fee_rate(no_fees, True, 9) == 9
+    assert fee_rounding(no_fees) is Rounding.CEIL
+    floor_fees = MakerTakerFees(maker_rate=Rate(3), taker_rate=Rate(7), rounding=Rounding.FLOOR)
+    own = attrs.evolve(bitmex, mechanisms={**bitmex.mechanisms, "fees": floor_fees})
+    assert fee_rounding(own) is Rounding.FLOOR
+    assert (fee_rate(own, True, None), fee_rate(own, False, None)) == (3, 7)

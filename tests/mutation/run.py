@@ -11,7 +11,9 @@ mutmut understands and runs mutmut there, on ONE module, against the tests of th
     STAGE/spec/                 copy of spec/ (some tests read rule files)
     STAGE/pyproject.toml        [tool.mutmut] + [tool.pytest.ini_options] for that module
 
-mutmut puts ``mutants/src`` first on ``sys.path``, so the tests import the mutated copy (the
+In the staged copy of the mutated module the one-line ``@implements(...)`` decorators are dropped
+(mutmut 3 skips decorated functions; ``implements`` returns the function itself, so this changes
+no behaviour). mutmut puts ``mutants/src`` first on ``sys.path``, so the tests import the mutated copy (the
 editable install's finder comes after the path finder). Usage, from the repository root, with
 mutmut installed in the venv (``pip install 'mutmut>=3.8,<4'``)::
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +40,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+IMPLEMENTS = re.compile(r"^\s*@implements\(.*\)\s*$")
 
 #: module (relative to model/, without .py) -> the test files that exercise it
 TESTS: dict[str, list[str]] = {
@@ -60,6 +64,13 @@ def _stage(module: str, stage: Path, tests: list[str]) -> None:
     shutil.copytree(ROOT / "proofs", stage / "src" / "perpspec" / "proofs", ignore=ignore)
     shutil.copytree(ROOT / "tests", stage / "tests", ignore=ignore)
     shutil.copytree(ROOT / "spec", stage / "spec", ignore=ignore)
+    # mutmut 3 does not mutate decorated functions (other than staticmethod/classmethod), and
+    # most formulas carry @implements("RULE-ID"), which records the claim and returns the
+    # function itself (no wrapper). Drop those one-line decorators in the staged copy of the
+    # mutated module so that its formulas are mutated too; behaviour is unchanged.
+    target = stage / "src" / "perpspec" / f"{module}.py"
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    target.write_text("".join(ln for ln in lines if not IMPLEMENTS.match(ln)), encoding="utf-8")
     quoted = ", ".join(f'"{t}"' for t in tests)
     (stage / "pyproject.toml").write_text(
         "[tool.mutmut]\n"
