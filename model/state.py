@@ -24,7 +24,7 @@ realized PnL per market, the fee pool, named dust sinks and explicit bad-debt re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -89,6 +89,33 @@ class Market:
     def valuation_price(self) -> int | None:
         """The price positions are valued at: the mark, else the last trade price."""
         return self.mark if self.mark is not None else self.last_price
+
+
+_KEEP: Any = object()
+
+
+def _replacer(cls: type) -> Callable[..., Any]:
+    """A fast ``attrs.evolve`` for one state class, generated once from ``attrs.fields(cls)``.
+
+    ``replace(obj, name=value, ...)`` builds a new record with the named fields changed and
+    every other field taken from ``obj``, passing keywords straight to ``__init__`` (see the
+    module docstring). Because the field list is read from the class, a field added to the
+    class is carried by every replacement; a hand-written copy of the field list would reset
+    it to its default wherever it was forgotten. An unknown name is a ``TypeError``.
+    """
+    names = [f.name for f in attrs.fields(cls)]
+    params = ", ".join(f"{n}=_KEEP" for n in names)
+    args = ", ".join(f"{n}=obj.{n} if {n} is _KEEP else {n}" for n in names)
+    src = f"def replace(obj, *, {params}):\n    new = _new(_cls)\n    _init(new, {args})\n    return new\n"
+    namespace: dict[str, Any] = {"_KEEP": _KEEP, "_new": object.__new__, "_cls": cls, "_init": cls.__init__}
+    exec(src, namespace)  # the same technique attrs uses for the __init__ it generates
+    replace: Callable[..., Any] = namespace["replace"]
+    replace.__name__ = replace.__qualname__ = f"replace_{cls.__name__.lower()}"
+    return replace
+
+
+#: ``market_with(m, oi_long=..., ...)``: ``m`` with the named fields replaced (see :func:`_replacer`).
+market_with: Callable[..., Market] = _replacer(Market)
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -28,7 +28,7 @@ from perpspec.fees import side_rate
 from perpspec.market_runtime import MarketRuntime, ProfileRuntime, runtime_of
 from perpspec.numeric import div_floor
 from perpspec.position import Position, apply_fill
-from perpspec.state import Exchange, Holders, Market
+from perpspec.state import Exchange, Holders, market_with
 from perpspec.traceability import implements
 
 
@@ -336,22 +336,12 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         before, after = side.before.size, side.after.size
         d_long += (after if after > 0 else 0) - (before if before > 0 else 0)
         d_short += (-after if after < 0 else 0) - (-before if before < 0 else 0)
-    new_market = object.__new__(Market)  # keywords straight to __init__ (see perpspec.state)
-    Market.__init__(
-        new_market,
-        symbol=market.symbol,
-        index=market.index,
-        mark=market.mark,
-        oracle=market.oracle,
+    new_market = market_with(
+        market,
         last_price=ev.price,
-        book=market.book,
-        funding=market.funding,
         oi_long=market.oi_long + d_long,
         oi_short=market.oi_short + d_short,
         realized_pnl=market.realized_pnl + b.realized + s.realized,
-        mark_state=market.mark_state,
-        mark_source=market.mark_source,
-        mark_sampled_at=market.mark_sampled_at,
     )
     if market.mark_source != PUBLISHED:
         mark_model = ex.profile.mark_model

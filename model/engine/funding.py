@@ -23,7 +23,7 @@ from perpspec.errors import ModelError
 from perpspec.events import FundingPayment, FundingRateOut, FundingSample, FundingSettlement
 from perpspec.funding import EngineFunding, NotionalPrice
 from perpspec.margin import MarginModel
-from perpspec.state import SHARED, Exchange, FundingState, InsuranceFund, Market
+from perpspec.state import SHARED, Exchange, FundingState, InsuranceFund, Market, market_with
 from perpspec.traceability import implements
 
 _TIERS: dict[int, tuple[MarginModel, tuple[int, int]]] = {}
@@ -110,21 +110,7 @@ def funding_sample(ex: Exchange, ev: FundingSample) -> tuple[Exchange, list[Outp
         extra=f.extra,
     )
     markets = dict(ex.markets)
-    markets[ev.symbol] = Market(
-        symbol=m.symbol,
-        index=m.index,
-        mark=m.mark,
-        oracle=m.oracle,
-        last_price=m.last_price,
-        book=m.book,
-        funding=f,
-        oi_long=m.oi_long,
-        oi_short=m.oi_short,
-        realized_pnl=m.realized_pnl,
-        mark_state=m.mark_state,
-        mark_source=m.mark_source,
-        mark_sampled_at=m.mark_sampled_at,
-    )
+    markets[ev.symbol] = market_with(m, funding=f)
     return with_markets(ex, ev.t, markets), []
 
 

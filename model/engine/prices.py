@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import attrs
 from perpspec.engine.common import Handler, Output, Rejected, handles, market_spec, with_markets
 from perpspec.events import BookSnapshot, IndexPrice, MarkPrice, OraclePrice, PriceOut
 from perpspec.funding import DEFAULT_INTERVAL_MS
 from perpspec.numeric import div_floor
 from perpspec.quantities import Price, Rate
-from perpspec.state import Exchange, Market
+from perpspec.state import Exchange, Market, market_with
 from perpspec.traceability import implements
 
 
@@ -40,22 +39,12 @@ def _price_handler(field: str) -> Handler:
             raise Rejected("ENG-AMT-01", f"a price must be positive, got {price}")
         old = ex.markets[ev.symbol]
         published = field == "mark"
-        m = object.__new__(Market)  # keywords straight to __init__ (see perpspec.state)
-        Market.__init__(
-            m,
-            symbol=old.symbol,
+        m = market_with(
+            old,
             index=price if field == "index" else old.index,
             mark=price if published else old.mark,
             oracle=price if field == "oracle" else old.oracle,
-            last_price=old.last_price,
-            book=old.book,
-            funding=old.funding,
-            oi_long=old.oi_long,
-            oi_short=old.oi_short,
-            realized_pnl=old.realized_pnl,
-            mark_state=old.mark_state,
             mark_source=PUBLISHED if published else old.mark_source,
-            mark_sampled_at=old.mark_sampled_at,
         )
         if not published:
             m = model_mark(ex, m, ev.t, observe=True)
@@ -103,6 +92,7 @@ def _index_from_sources(ex: Exchange, ev: IndexPrice) -> int:
 #: ``Market.mark_source`` values (rule ENG-MRK-01).
 PUBLISHED = "published"
 MODEL = "model"
+
 
 @implements("ENG-MRK-01")
 def funding_interval_ms(ex: Exchange, m: Market) -> int:
@@ -174,24 +164,7 @@ def model_mark(ex: Exchange, m: Market, t: int, observe: bool) -> Market:
     if state is m.mark_state and mark == m.mark and source == m.mark_source:
         if sampled_at == m.mark_sampled_at:
             return m
-    new = object.__new__(Market)  # keywords straight to __init__ (see perpspec.state)
-    Market.__init__(
-        new,
-        symbol=m.symbol,
-        index=m.index,
-        mark=mark,
-        oracle=m.oracle,
-        last_price=m.last_price,
-        book=m.book,
-        funding=m.funding,
-        oi_long=m.oi_long,
-        oi_short=m.oi_short,
-        realized_pnl=m.realized_pnl,
-        mark_state=state,
-        mark_source=source,
-        mark_sampled_at=sampled_at,
-    )
-    return new
+    return market_with(m, mark=mark, mark_state=state, mark_source=source, mark_sampled_at=sampled_at)
 
 
 @handles(BookSnapshot)
@@ -212,7 +185,7 @@ def book(ex: Exchange, ev: BookSnapshot) -> tuple[Exchange, list[Output]]:
                 )
     if ev.bids and ev.asks and ev.bids[0][0] >= ev.asks[0][0]:
         raise Rejected("ENG-BOOK-01", f"crossed book: best bid {ev.bids[0][0]} >= best ask {ev.asks[0][0]}")
-    m = attrs.evolve(ex.markets[ev.symbol], book=(tuple(ev.bids), tuple(ev.asks)))
+    m = market_with(ex.markets[ev.symbol], book=(tuple(ev.bids), tuple(ev.asks)))
     markets = dict(ex.markets)
     markets[ev.symbol] = model_mark(ex, m, ev.t, observe=True)
     return with_markets(ex, ev.t, markets), []
