@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attrs
 import orjson
+import perpspec.proofs.catalog  # noqa: F401  (registers every proof: REGISTRY[...] works when this file runs alone)
 import pytest
 from perpspec.cli import app
 from perpspec.funding import Contract, Settlement, owed_fraction, settle_owed
