@@ -107,7 +107,12 @@ def _replacer(cls: type) -> Callable[..., Any]:
     params = ", ".join(f"{n}=_KEEP" for n in names)
     args = ", ".join(f"{n}=obj.{n} if {n} is _KEEP else {n}" for n in names)
     src = f"def replace(obj, *, {params}):\n    new = _new(_cls)\n    _init(new, {args})\n    return new\n"
-    namespace: dict[str, Any] = {"_KEEP": _KEEP, "_new": object.__new__, "_cls": cls, "_init": cls.__init__}
+    namespace: dict[str, Any] = {
+        "_KEEP": _KEEP,
+        "_new": object.__new__,
+        "_cls": cls,
+        "_init": cls.__dict__["__init__"],
+    }
     exec(src, namespace)  # the same technique attrs uses for the __init__ it generates
     replace: Callable[..., Any] = namespace["replace"]
     replace.__name__ = replace.__qualname__ = f"replace_{cls.__name__.lower()}"
