@@ -9,9 +9,22 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from perpspec.margin.accounting import DEFAULT_ACCOUNTING, BitmexSatoshiAccounting, ExactAccounting
 from perpspec.margin.flat import FlatMargin
-from perpspec.position import Position, apply_fill, entry_price, signed_notional
+from perpspec.numeric import Rounding
+from perpspec.position import (
+    Position,
+    accounting_of,
+    apply_fill,
+    entry_price,
+    entry_value_at,
+    margin_notional,
+    notional,
+    signed_notional,
+    unrealized_pnl,
+)
 from perpspec.profile import ContractKind, MarketSpec, Scales
+from perpspec.profiles import load_profile
 from perpspec.quantities import Price, Rate, Size
 
 LIN = MarketSpec(ContractKind.LINEAR, Price(1), Size(1), FlatMargin(mmr=Rate(500_000), imr=Rate(1_000_000)))
@@ -67,6 +80,38 @@ def test_signed_notional_carries_the_side() -> None:
 @pytest.mark.rule("PNL-AVG-01")
 def test_flat_position_has_no_entry_price() -> None:
     """Long 4 with E = 410: entry price 410 / 4 = 102.5 exactly; flat: no entry price."""
-    with pytest.raises(ValueError, match="a flat position has no entry price"):
+    with pytest.raises(ValueError, match=r"^a flat position has no entry price$"):
         entry_price(Position(), LIN, UNIT)
     assert entry_price(Position(4, 410), LIN, UNIT) == Fraction(205, 2)
+
+
+@pytest.mark.rule("PNL-NOT-01", "PNL-NOT-02")
+def test_margin_notional_uses_the_liability_rounding() -> None:
+    """3 * 0.33 = 0.99 quote, money 1 dp: ceil 1.0 (10 units) by default (PNL-NOT-01); an
+    accounting with floor liability rounding (Drift) gives 0.9 (PNL-NOT-02); notional() is
+    always ceil."""
+    sc = Scales(price_decimals=2, size_decimals=0, money_decimals=1)
+    floor_acc = ExactAccounting(liability_rounding=Rounding.FLOOR)
+    assert margin_notional(3, 33, LIN, sc) == 10
+    assert margin_notional(3, 33, LIN, sc, floor_acc) == 9
+    assert notional(3, 33, LIN, sc, floor_acc) == 10
+
+
+@pytest.mark.rule("PNL-LIN-01", "PNL-LIN-02")
+def test_upnl_floor_or_trunc_by_accounting() -> None:
+    """Short 3 @ 0.33 (E = -99 in 1e-2 quote) at mark 0.34, money 1 dp. Floor (PNL-LIN-01):
+    (-102 + 99) / 10 = -0.3 -> -1 (i.e. -0.1). Trunc (PNL-LIN-02): E_w = floor(-99/10) = -10,
+    E_r = 1, trunc((-102 - 1) / 10) = -10, minus E_w -> 0."""
+    sc = Scales(price_decimals=2, size_decimals=0, money_decimals=1)
+    pos = Position(-3, -99)
+    assert unrealized_pnl(pos, 34, LIN, sc) == -1
+    assert unrealized_pnl(pos, 34, LIN, sc, ExactAccounting(upnl_rounding=Rounding.TRUNC)) == 0
+
+
+def test_entry_value_and_accounting_of() -> None:
+    with pytest.raises(ValueError, match=r"^a fill price must be positive$"):
+        entry_value_at(1, 0, LIN, UNIT)
+    assert entry_value_at(2, 150, LIN, UNIT) == 300
+    assert entry_value_at(-2, 150, LIN, UNIT) == -300
+    assert accounting_of(None) is DEFAULT_ACCOUNTING
+    assert isinstance(accounting_of(load_profile("bitmex-xbtusd")), BitmexSatoshiAccounting)
