@@ -19,7 +19,7 @@ from perpspec.account import Account
 from perpspec.events import BadDebtOut
 from perpspec.market_runtime import runtime_of
 from perpspec.profile import MarketSpec
-from perpspec.state import Exchange, Market, position_debt_key
+from perpspec.state import Exchange, Market, exchange_with, position_debt_key
 from perpspec.traceability import implements
 
 #: An output record (:mod:`perpspec.events` output classes).
@@ -132,21 +132,7 @@ def with_position_debt(
 
 def with_markets(ex: Exchange, t: int, markets: Mapping[str, Market]) -> Exchange:
     """``ex`` at time ``t`` with ``markets`` (everything else shared)."""
-    ex2 = object.__new__(Exchange)  # keywords straight to __init__ (see perpspec.state)
-    Exchange.__init__(
-        ex2,
-        profile=ex.profile,
-        t=t,
-        markets=markets,
-        accounts=ex.accounts,
-        insurance=ex.insurance,
-        fee_pool=ex.fee_pool,
-        dust=ex.dust,
-        net_deposits=ex.net_deposits,
-        bad_debt=ex.bad_debt,
-        holders=ex.holders,
-    )
-    return ex2
+    return exchange_with(ex, t=t, markets=markets)
 
 
 @implements("ENG-PRC-01")

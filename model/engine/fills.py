@@ -28,7 +28,7 @@ from perpspec.fees import side_rate
 from perpspec.market_runtime import MarketRuntime, ProfileRuntime, runtime_of
 from perpspec.numeric import div_floor
 from perpspec.position import Position, apply_fill
-from perpspec.state import Exchange, Holders, market_with
+from perpspec.state import Exchange, Holders, exchange_with, market_with
 from perpspec.traceability import implements
 
 
@@ -354,19 +354,8 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
     markets = dict(ex.markets)
     markets[ev.symbol] = new_market
     holders = _holders_after(ex, ev.symbol, ((ev.buyer, b, new_b), (ev.seller, s, new_s)))
-    ex2 = object.__new__(Exchange)  # keywords straight to __init__ (see perpspec.state)
-    Exchange.__init__(
-        ex2,
-        profile=ex.profile,
-        t=ev.t,
-        markets=markets,
-        accounts=accounts,
-        insurance=ex.insurance,
-        fee_pool=ex.fee_pool + b.fee + s.fee,
-        dust=ex.dust,
-        net_deposits=ex.net_deposits,
-        bad_debt=ex.bad_debt,
-        holders=holders,
+    ex2 = exchange_with(
+        ex, t=ev.t, markets=markets, accounts=accounts, fee_pool=ex.fee_pool + b.fee + s.fee, holders=holders
     )
     marks = ex2.marks()
     oi = oi_notional(ex2, marks)

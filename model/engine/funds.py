@@ -18,7 +18,7 @@ from perpspec.engine.common import (
     with_bad_debt,
 )
 from perpspec.events import BalanceOut, Deposit, Withdraw
-from perpspec.state import Exchange
+from perpspec.state import Exchange, exchange_with
 from perpspec.traceability import implements
 
 
@@ -41,16 +41,10 @@ def deposit(ex: Exchange, ev: Deposit) -> tuple[Exchange, list[Output]]:
     new = Account(old.id, old.collateral + ev.amount, old.positions, old.hedge_mode)
     accounts = ex.accounts.set(ev.account, new)
     bad, outs = with_bad_debt(ev.t, ex.bad_debt, accounts, [ev.account])
-    ex2 = object.__new__(Exchange)  # keywords straight to __init__ (see perpspec.state)
-    Exchange.__init__(
-        ex2,
-        profile=ex.profile,
+    ex2 = exchange_with(
+        ex,
         t=ev.t,
-        markets=ex.markets,
         accounts=accounts,
-        insurance=ex.insurance,
-        fee_pool=ex.fee_pool,
-        dust=ex.dust,
         net_deposits=ex.net_deposits + ev.amount,
         bad_debt=bad,
         holders=ex.holders,

@@ -1,10 +1,11 @@
-"""``perpspec.state.market_with``: the one way the engine copies a market with some fields changed."""
+"""``perpspec.state.market_with`` / ``exchange_with``: the engine's copies of state with fields changed."""
 
 from __future__ import annotations
 
 import attrs
 import pytest
-from perpspec.state import FundingState, Market, market_with
+from perpspec.profiles import load_profile
+from perpspec.state import FundingState, Market, exchange_with, initial_exchange, market_with
 
 
 def _market() -> Market:
@@ -47,3 +48,11 @@ def test_every_field_is_carried() -> None:
 def test_an_unknown_field_is_a_type_error() -> None:
     with pytest.raises(TypeError):
         market_with(_market(), oi=1)
+
+
+def test_exchange_with_equals_evolve_and_keeps_the_holder_index() -> None:
+    ex = initial_exchange(load_profile("binance-usdm"))
+    got = exchange_with(ex, t=5, fee_pool=7)
+    assert got == attrs.evolve(ex, t=5, fee_pool=7)
+    assert got.t == 5 and got.fee_pool == 7 and ex.t == 0
+    assert got.holders is ex.holders and got.accounts is ex.accounts
