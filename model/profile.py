@@ -22,6 +22,9 @@ from perpspec.traceability import implements
 if TYPE_CHECKING:
     from perpspec.fees import FeeModel
     from perpspec.funding import EngineFunding
+    from perpspec.liquidation.insurance import InsurancePolicy
+    from perpspec.liquidation.procedure import LiquidationProcedure
+    from perpspec.liquidation.trigger import LiquidationTrigger
     from perpspec.liquidation.variants import LiquidationModel
     from perpspec.margin.accounting import AccountingBase
     from perpspec.pricing.index import IndexModel
@@ -133,8 +136,10 @@ class Profile:
     ``mechanisms`` maps each section name to its variant's parameter object. The mechanisms the
     engine uses are also typed attributes, set from ``mechanisms`` at construction (``None``
     where the profile has no such section): ``funding_model``, ``mark_model``, ``index_model``,
-    ``liquidation_model``, ``fees_model``, and ``accounting_model`` (the exact default
-    accounting when the profile sets none). Each is typed by its mechanism's declared interface
+    ``liquidation_model``, ``fees_model``, ``accounting_model`` (the exact default
+    accounting when the profile sets none), ``liquidation_trigger_model`` (default
+    ``maintenance``), ``liquidation_procedure_model`` (``None``: nothing is liquidated) and
+    ``insurance_model`` (default: one shared fund). Each is typed by its mechanism's declared interface
     (:mod:`perpspec.registry`), so every call the engine makes on a variant is type-checked.
     """
 
@@ -149,8 +154,13 @@ class Profile:
     liquidation_model: LiquidationModel | None = attrs.field(init=False, eq=False, repr=False)
     fees_model: FeeModel | None = attrs.field(init=False, eq=False, repr=False)
     accounting_model: AccountingBase = attrs.field(init=False, eq=False, repr=False)
+    liquidation_trigger_model: LiquidationTrigger = attrs.field(init=False, eq=False, repr=False)
+    liquidation_procedure_model: LiquidationProcedure | None = attrs.field(init=False, eq=False, repr=False)
+    insurance_model: InsurancePolicy = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        from perpspec.liquidation.insurance import DEFAULT_INSURANCE
+        from perpspec.liquidation.trigger import DEFAULT_TRIGGER
         from perpspec.margin.accounting import DEFAULT_ACCOUNTING
 
         get = self.mechanisms.get
@@ -160,6 +170,9 @@ class Profile:
         object.__setattr__(self, "liquidation_model", get("liquidation"))
         object.__setattr__(self, "fees_model", get("fees"))
         object.__setattr__(self, "accounting_model", get("accounting") or DEFAULT_ACCOUNTING)
+        object.__setattr__(self, "liquidation_trigger_model", get("liquidation_trigger") or DEFAULT_TRIGGER)
+        object.__setattr__(self, "liquidation_procedure_model", get("liquidation_procedure"))
+        object.__setattr__(self, "insurance_model", get("insurance") or DEFAULT_INSURANCE)
 
     @property
     def name(self) -> str:

@@ -166,6 +166,9 @@ class Exchange:
     - ``bad_debt``: explicit bad-debt records (INV-03): account id -> deficit (> 0) of an
       account whose collateral is negative, and ``ACCOUNT/SYMBOL/SLOT`` -> the accumulated
       deficit (> 0) of an isolated position whose loss exceeded its margin (ACC-ISO-01).
+    - ``liquidations``: the units being liquidated (LIQ-UNT-01): account id (cross part) or
+      ``ACCOUNT/SYMBOL/SLOT`` (isolated position) -> its
+      :class:`~perpspec.liquidation.procedure.LiquidationStatus`.
     - ``holders``: the derived holder index (see the module docstring); ``None`` builds it.
       Code that replaces ``accounts`` outside the step function passes ``holders=None``.
     """
@@ -179,6 +182,7 @@ class Exchange:
     dust: Mapping[str, int] = attrs.field(factory=dict)
     net_deposits: int = 0
     bad_debt: Mapping[str, int] = attrs.field(factory=dict)
+    liquidations: Mapping[str, Any] = attrs.field(factory=dict)
     holders: Mapping[str, Holders] | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -242,9 +246,9 @@ __all__ = [
 ]
 
 
-@implements("INV-01", "INV-02", "INV-03", "INV-04", "INV-07")
+@implements("INV-01", "INV-02", "INV-03", "INV-04", "INV-07", "INV-09")
 def invariant_violations(ex: Exchange, rounding_allowance: int | None = None) -> list[str]:
-    """Rules: INV-01, INV-02, INV-03, INV-04, INV-07. The invariants that one state must satisfy.
+    """Rules: INV-01, INV-02, INV-03, INV-04, INV-07, INV-09. The invariants that one state must satisfy.
 
     INV-01 counts each isolated position's bad-debt record (key ``ACCOUNT/SYMBOL/SLOT``) as a
     negative holding; INV-03 ties the account records to negative collateral and requires a
@@ -270,6 +274,10 @@ def invariant_violations(ex: Exchange, rounding_allowance: int | None = None) ->
             f"INV-01: funds held {held} (less position bad debt) != net deposits {ex.net_deposits} "
             f"+ realized PnL {realized}"
         )
+    # INV-09
+    for fund, bal in sorted(ex.insurance.balances.items()):
+        if bal < 0:
+            out.append(f"INV-09: insurance fund {fund} is negative: {bal}")
     # INV-02
     longs: dict[str, int] = {s: 0 for s in ex.markets}
     shorts: dict[str, int] = {s: 0 for s in ex.markets}

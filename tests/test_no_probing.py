@@ -202,7 +202,18 @@ def test_every_variant_subclasses_its_mechanisms_interface() -> None:
     typed accessors (``Profile.funding_model``, ``MarketSpec.margin``...) hold what they say."""
     from perpspec.registry import INTERFACES, variant, variants_of
 
-    mechanisms = ("accounting", "fees", "funding", "index", "liquidation", "margin", "mark")
+    mechanisms = (
+        "accounting",
+        "fees",
+        "funding",
+        "index",
+        "insurance",
+        "liquidation",
+        "liquidation_procedure",
+        "liquidation_trigger",
+        "margin",
+        "mark",
+    )
     for mech in mechanisms:
         assert variants_of(mech), mech
         for name, cls in variants_of(mech).items():

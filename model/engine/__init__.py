@@ -19,14 +19,17 @@ model's mark), :mod:`~perpspec.engine.funding` (samples, settlements),
 :mod:`~perpspec.engine.params` (parameter changes) and :mod:`~perpspec.engine.clock`. The
 liquidation and ADL families join as modules of their own.
 
-Rules: ENG-TIM-01, ENG-UNK-01, INV-05, INV-08.
+After every accepted event the liquidation pass runs (:func:`perpspec.engine.liquidation.sweep`,
+LIQ-PAS-01).
+
+Rules: ENG-TIM-01, ENG-UNK-01, INV-05, INV-08, LIQ-PAS-01.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from perpspec.engine import clock, fills, funding, funds, params, prices, settings  # noqa: F401  (register)
+from perpspec.engine import clock, fills, funding, funds, liquidation, params, prices, settings  # noqa: F401  (register)
 from perpspec.engine.common import HANDLERS, Output, Rejected
 from perpspec.errors import ModelError
 from perpspec.events import Event, Reject
@@ -55,9 +58,13 @@ def step(ex: Exchange, event: Event) -> tuple[Exchange, list[Output]]:
     if handler is None:
         raise ModelError(f"no handler for event type {type(event).__name__}")
     try:
-        return handler(ex, event)
+        ex2, outs = handler(ex, event)
     except Rejected as r:
         return ex, [Reject(event.t, r.rule_id, r.reason)]
+    if ex2.profile.liquidation_procedure_model is None:
+        return ex2, outs
+    ex3, more = liquidation.sweep(ex, ex2, event)
+    return (ex3, outs + more) if more else (ex3, outs)
 
 
 def run(ex: Exchange, events: Any) -> tuple[Exchange, list[Output]]:

@@ -32,7 +32,7 @@ from perpspec.state import Exchange, Holders, exchange_with, market_with
 from perpspec.traceability import implements
 
 
-class _Side:
+class Side:
     """One validated side of a trade (internal, never part of a state)."""
 
     __slots__ = (
@@ -86,7 +86,7 @@ def _increases(before: int, after: int) -> bool:
 
 
 @implements("ENG-SLOT-01", "ENG-RO-01", "ENG-FILL-01", "ACC-ISO-01")
-def _side(
+def trade_side(
     rt: ProfileRuntime,
     ev: Fill,
     market: MarketRuntime,
@@ -96,13 +96,16 @@ def _side(
     rate_override: int | None,
     reduce_only: bool,
     is_maker: bool,
-) -> _Side:
+    adjust: int = 0,
+) -> Side:
     """Rules: ENG-SLOT-01, ENG-RO-01, FEE-MT-01, ENG-FILL-01, ACC-ISO-01. One side of a trade,
     validated. An isolated slot settles its realized PnL itself: ``release + realized`` to the
     wallet when >= 0, else the loss from the slot's remaining margin and the rest as the
     position's ``deficit`` (its bad debt). ``rt`` and ``market`` are the profile's and the
     market's runtime (:mod:`perpspec.market_runtime`): the notional, fee and IM are their
-    generated formulas."""
+    generated formulas. ``adjust`` (money) is added to what the side settles, as realized
+    PnL is: the liquidation engine's settlement against the bankruptcy price and its fees
+    (LIQ-SET-01/02), taken from an isolated slot's margin like a loss."""
     if acct.hedge_mode and slot == "BOTH":
         raise Rejected(
             "ENG-SLOT-01", f"account {acct.id!r} is in hedge mode: a fill names slot LONG or SHORT"
@@ -128,7 +131,7 @@ def _side(
     n = market.notional(ev.qty, ev.price)
     rate = side_rate(rt.maker_rate, rt.taker_rate, is_maker, rate_override)
     fee = market.fee(ev.qty, ev.price, n, rate)
-    cash, deficit = realized, 0
+    cash, deficit = realized + adjust, 0
     if before.isolated:
         iso = before.isolated_margin
         flipped = before.size != 0 and after.size != 0 and (before.size > 0) != (after.size > 0)
@@ -146,7 +149,7 @@ def _side(
         # the slot settles its own realized PnL: released margin + PnL goes to the wallet when
         # >= 0; a loss beyond the released margin comes from the slot's remaining margin, and
         # beyond that it is the position's bad debt (ACC-ISO-01)
-        back = release + realized
+        back = release + realized + adjust
         take = 0
         if back < 0:
             take = min(-back, iso - release)
@@ -156,7 +159,7 @@ def _side(
         after = Position(
             after.size, after.entry_value, after.leverage, after.isolated, iso - release - take + add
         )
-    return _Side(
+    return Side(
         acct,
         key,
         before,
@@ -173,7 +176,7 @@ def _side(
     )
 
 
-def _apply_side(side: _Side) -> Account:
+def apply_side(side: Side) -> Account:
     acct = side.account
     positions = dict(acct.positions)
     positions[side.key] = side.after
@@ -187,7 +190,7 @@ def _apply_side(side: _Side) -> Account:
 
 @implements("ENG-IMR-01")
 def _check_initial_margin(
-    ex2: Exchange, side: _Side, new_acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
+    ex2: Exchange, side: Side, new_acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
 ) -> None:
     """Rule: ENG-IMR-01. After a risk-increasing fill the account must meet initial margin.
 
@@ -223,7 +226,7 @@ def _check_initial_margin(
 
 @implements("ENG-IMR-01")
 def _check_reducing(
-    ex2: Exchange, side: _Side, new_acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
+    ex2: Exchange, side: Side, new_acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
 ) -> None:
     """Rule: ENG-IMR-01. A fill that does not increase risk, leaving a part of the account
     (its cross part; the isolated position it trades) below initial margin, is accepted only
@@ -315,10 +318,10 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         raise Rejected("ENG-TCK-01", f"price {ev.price} is not a multiple of the tick {spec.tick}")
     if ev.maker not in ("buyer", "seller"):
         raise Rejected("ENG-AMT-01", f"maker must be 'buyer' or 'seller', got {ev.maker!r}")
-    b = _side(
+    b = trade_side(
         rt, ev, mrt, buyer, 1, ev.buyer_slot, ev.buyer_fee_rate, ev.buyer_reduce_only, ev.maker == "buyer"
     )
-    s = _side(
+    s = trade_side(
         rt,
         ev,
         mrt,
@@ -329,7 +332,7 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         ev.seller_reduce_only,
         ev.maker == "seller",
     )
-    new_b, new_s = _apply_side(b), _apply_side(s)
+    new_b, new_s = apply_side(b), apply_side(s)
     market = ex.markets[ev.symbol]
     d_long = d_short = 0
     for side in (b, s):
@@ -353,7 +356,7 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         accounts = mm.finish()
     markets = dict(ex.markets)
     markets[ev.symbol] = new_market
-    holders = _holders_after(ex, ev.symbol, ((ev.buyer, b, new_b), (ev.seller, s, new_s)))
+    holders = holders_after(ex, ev.symbol, ((ev.buyer, b, new_b), (ev.seller, s, new_s)))
     ex2 = exchange_with(
         ex, t=ev.t, markets=markets, accounts=accounts, fee_pool=ex.fee_pool + b.fee + s.fee, holders=holders
     )
@@ -386,8 +389,8 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
     return ex2, outs + bad_outs if bad_outs else outs
 
 
-def _holders_after(
-    ex: Exchange, symbol: str, sides: tuple[tuple[str, _Side, Account], ...]
+def holders_after(
+    ex: Exchange, symbol: str, sides: tuple[tuple[str, Side, Account], ...]
 ) -> Mapping[str, Holders] | None:
     """The holder index after a fill: an account enters or leaves ``symbol``'s holders only
     when one of its positions there opens from or closes to zero."""

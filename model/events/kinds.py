@@ -214,6 +214,23 @@ class ParamChange:
     value: Param
 
 
+@attrs.frozen(slots=True)
+class Liquidation:
+    """A production engine's own liquidation fill (rule LIQ-LOG-01): ``account``'s ``symbol``
+    position in ``slot`` is closed by ``qty`` size units at ``price`` against ``counterparty``
+    (the profile's liquidation counterparty when empty). The model checks it with the same rules
+    as its own liquidations: the unit must be liquidatable, the fill must reduce the position."""
+
+    kind: ClassVar[str] = "liquidation"
+    t: Time
+    account: Text
+    symbol: Text
+    qty: PositiveSize
+    price: PositivePrice
+    slot: Slot = "BOTH"
+    counterparty: Text = ""
+
+
 Event = (
     Deposit
     | Withdraw
@@ -230,6 +247,7 @@ Event = (
     | FundingSettlement
     | ClockTick
     | ParamChange
+    | Liquidation
 )
 
 EVENT_TYPES: tuple[type, ...] = (
@@ -248,6 +266,7 @@ EVENT_TYPES: tuple[type, ...] = (
     FundingSettlement,
     ClockTick,
     ParamChange,
+    Liquidation,
 )
 EVENT_KINDS: dict[str, type] = {cls.kind: cls for cls in EVENT_TYPES}  # type: ignore[attr-defined]
 

@@ -142,6 +142,67 @@ class ParamOut:
     value: str
 
 
+@attrs.frozen(slots=True)
+class LiquidationOut:
+    """One executed part of a liquidation slice (rule LIQ-OUT-01).
+
+    ``account``'s ``symbol``/``slot`` position changed by signed ``qty`` at ``price`` against
+    ``counterparty``, leaving ``position``; ``realized_pnl`` is the PnL the close realized, ``fee``
+    the liquidation fee charged (to the insurance fund, plus ``counterparty_fee`` to the
+    counterparty), ``insurance_delta`` what the insurance fund received (> 0) or paid (< 0) for
+    it, ``deficit`` the unit's remaining deficit (> 0: negative collateral left uncovered) and
+    ``rule_id`` the rule that sized the slice.
+    """
+
+    kind: ClassVar[str] = "liquidation"
+    t: Time
+    account: str
+    symbol: str
+    slot: str
+    qty: Size
+    price: Price
+    counterparty: str
+    position: Size
+    realized_pnl: Money
+    fee: Money
+    counterparty_fee: Money
+    insurance_delta: Money
+    deficit: Money
+    rule_id: str
+
+
+@attrs.frozen(slots=True)
+class InsuranceOut:
+    """Insurance fund ``fund`` changed by ``delta`` to ``balance`` (rule INS-OUT-01); ``reason``
+    is ``liquidation`` (a slice's settlement or fee) or ``bankruptcy`` (a closed unit's deficit
+    covered), ``account`` the account it concerns."""
+
+    kind: ClassVar[str] = "insurance"
+    t: Time
+    fund: str
+    delta: Money
+    balance: Money
+    reason: str
+    account: str
+
+
+@attrs.frozen(slots=True)
+class UncoveredLossOut:
+    """A loss the insurance fund could not absorb (rule LIQ-UNC-01): ``amount`` of ``account``'s
+    unit (``symbol``/``slot`` of an isolated position, ``None`` for the cross part) is left for the
+    next step of the waterfall (ADL, socialized loss). ``open`` says whether the unit still holds
+    positions (the fund refused the slice, INS-REF-01) or is closed with negative collateral."""
+
+    kind: ClassVar[str] = "uncovered_loss"
+    t: Time
+    account: str
+    symbol: str | None
+    slot: str | None
+    amount: Money
+    open: bool
+    rule_id: str
+
+
 Output = (
     Reject
     | BalanceOut
@@ -153,4 +214,7 @@ Output = (
     | BadDebtOut
     | SettingOut
     | ParamOut
+    | LiquidationOut
+    | InsuranceOut
+    | UncoveredLossOut
 )

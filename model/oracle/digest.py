@@ -67,7 +67,7 @@ def canonical(ex: Exchange) -> dict[str, Any]:
                 "index": _i(f.index),
             },
         }
-    return {
+    out: dict[str, Any] = {
         "t": _i(ex.t),
         "accounts": accounts,
         "markets": markets,
@@ -77,6 +77,11 @@ def canonical(ex: Exchange) -> dict[str, Any]:
         "net_deposits": _i(ex.net_deposits),
         "bad_debt": {k: _i(v) for k, v in sorted(ex.bad_debt.items())},
     }
+    if ex.liquidations:  # only once something was liquidated: earlier digests stay as they were
+        out["liquidations"] = {
+            k: [_i(s.started), _i(s.last_slice), _i(s.slices)] for k, s in sorted(ex.liquidations.items())
+        }
+    return out
 
 
 @implements("EVT-DIG-01")

@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from perpspec.engine import step
+from perpspec.engine.liquidation import triggered, unit_id, unit_view
 from perpspec.events import (
     EVENT_KINDS,
     BookSnapshot,
@@ -45,6 +46,7 @@ from perpspec.events import (
     FundingSettlement,
     IndexPrice,
     IsolatedMarginTransfer,
+    Liquidation,
     MarkPrice,
     OraclePrice,
     ParamChange,
@@ -121,7 +123,7 @@ class ExchangeMachine(RuleBasedStateMachine):
             assert ex is before, "INV-05: a rejected event must return the same exchange object"
             assert len(outs) == 1, outs
             assert rejects[0].rule_id in ENGINE_RULES, rejects[0]
-            assert rejects[0].rule_id.startswith("ENG-"), rejects[0]
+            assert rejects[0].rule_id.startswith(("ENG-", "LIQ-")), rejects[0]
         else:
             assert not expect_reject, f"expected a rejection for {ev}, got {outs}"
             self.fill_sides += 2 * sum(1 for o in outs if isinstance(o, FillOut) and o.realized_pnl != 0)
@@ -453,11 +455,43 @@ class ExchangeMachine(RuleBasedStateMachine):
             ev = Fill(buyer=acct, seller=acct, **good)
         self.apply(ev, expect_reject=True)
 
+    @rule(
+        acct=st.sampled_from(ACCOUNTS),
+        lots=st.integers(1, 5),
+        offset=st.integers(-50, 50),
+        dt=st.integers(0, 1000),
+    )
+    def log_liquidation(self, acct: str, lots: int, offset: int, dt: int) -> None:
+        """A production engine's liquidation fill (LIQ-LOG-01): accepted only for a liquidatable
+        unit (most are not, and are rejected)."""
+        self.apply(Liquidation(self.tick_time(dt), acct, self.symbol, lots * self.lot, self.price(offset)))
+
     # -- invariants ----------------------------------------------------------------------
 
     @invariant()
+    def no_liquidatable_unit_missed(self) -> None:
+        """LIQ-PAS-01: with the model liquidating, every liquidatable unit after a step was seen by
+        the pass (it carries a liquidation status: it is being liquidated, waits for its next
+        slice, or was refused by the fund)."""
+        proc = self.ex.profile.liquidation_procedure_model
+        if proc is None or proc.source.value != "model":
+            return
+        marks = self.ex.marks()
+        for aid, acct in self.ex.accounts.items():
+            if aid.startswith("@"):
+                continue
+            keys: list[Any] = [None] + [k for k, p in acct.positions.items() if p.isolated and p.size]
+            for key in keys:
+                try:
+                    unit = unit_view(self.ex, acct, key, marks)
+                except KeyError:
+                    continue  # a position without a price yet
+                if triggered(self.ex, unit):
+                    assert unit_id(aid, key) in self.ex.liquidations, (aid, key, unit)
+
+    @invariant()
     def state_invariants(self) -> None:
-        """INV-01, INV-02, INV-03, INV-04, INV-07."""
+        """INV-01, INV-02, INV-03, INV-04, INV-07, INV-09."""
         problems = invariant_violations(self.ex, rounding_allowance=self.fill_sides)
         assert problems == [], problems
 
@@ -494,7 +528,19 @@ def _machine(profile: str, publish_mark: bool) -> type[ExchangeMachine]:
 
 
 @pytest.mark.rule(
-    "INV-01", "INV-02", "INV-03", "INV-04", "INV-05", "INV-06", "INV-07", "INV-08", "ENG-MRK-01", "ENG-FSM-01"
+    "INV-01",
+    "INV-02",
+    "INV-03",
+    "INV-04",
+    "INV-05",
+    "INV-06",
+    "INV-07",
+    "INV-08",
+    "INV-09",
+    "ENG-MRK-01",
+    "ENG-FSM-01",
+    "LIQ-PAS-01",
+    "LIQ-LOG-01",
 )
 @pytest.mark.parametrize("mark", ["published", "model"])
 @pytest.mark.parametrize("profile", PROFILES)

@@ -1,0 +1,305 @@
+"""Liquidation: find the liquidatable units after an event, close them as the profile's procedure
+plans, settle each slice with the insurance fund, and record what the fund cannot cover.
+
+The pass (:func:`sweep`) runs after every accepted event when the profile's procedure has
+``source = "model"`` (LIQ-SRC-01), over the candidate accounts (:func:`candidates`), in account
+id order, the cross part of an account before its isolated positions (sorted by key): rule
+LIQ-PAS-01. A unit is liquidatable when the accounting predicate (ACC-LIQ-01) holds between its
+collateral and the trigger's requirement (LIQ-TRG-*). The procedure plans slices; each is
+executed (LIQ-EXE-01) against the counterparty account and settled (LIQ-SET-01/02); the unit is
+re-checked and planned again, up to :data:`MAX_ROUNDS` rounds per event, until it is no longer
+liquidatable or the procedure plans nothing. A unit closed with negative collateral has its
+deficit covered by the insurance fund as far as the policy pays (INS-PAY-01); the rest is an
+uncovered loss for the next step of the waterfall (LIQ-UNC-01).
+
+A ``liquidation`` event of the log (:func:`liquidation_event`) is checked and settled by the
+same rules (LIQ-LOG-01).
+
+Rules: LIQ-PAS-01, LIQ-SRC-01, LIQ-UNC-01, LIQ-LOG-01, INS-PAY-01 (one slice:
+:mod:`perpspec.engine.slices`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from perpspec.account import Account, Key
+from perpspec.engine.common import (
+    Output,
+    Rejected,
+    account,
+    handles,
+    market_spec,
+)
+from perpspec.engine.slices import execute_slice, triggered, unit_id, unit_positions, unit_view, with_fund
+from perpspec.events import (
+    Deposit,
+    Event,
+    Fill,
+    FundingSettlement,
+    InsuranceOut,
+    IsolatedMarginTransfer,
+    Liquidation,
+    ParamChange,
+    SetLeverage,
+    SetMarginMode,
+    SetPositionMode,
+    UncoveredLossOut,
+    Withdraw,
+)
+from perpspec.liquidation.procedure import (
+    LiquidationProcedure,
+    LiquidationStatus,
+    is_system_account,
+)
+from perpspec.state import Exchange, exchange_with, position_debt_key
+from perpspec.traceability import implements
+
+#: At most this many plan-and-execute rounds per unit per event (a procedure that keeps planning
+#: while the unit stays liquidatable cannot loop forever).
+MAX_ROUNDS = 16
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def _event_accounts(ev: Event) -> tuple[str, ...]:
+    if isinstance(ev, Fill):
+        return (ev.buyer, ev.seller)
+    if isinstance(
+        ev,
+        (Deposit, Withdraw, SetLeverage, SetMarginMode, SetPositionMode, IsolatedMarginTransfer, Liquidation),
+    ):
+        return (ev.account,)
+    return ()
+
+
+@implements("LIQ-PAS-01")
+def candidates(before: Exchange, after: Exchange, ev: Event) -> list[str]:
+    """Rule: LIQ-PAS-01. The accounts whose units the event may have made liquidatable, sorted:
+    the holders of every market whose valuation price changed (or, after a funding settlement,
+    of its market; after a parameter change, every holder), the accounts the event names, and
+    the units already being liquidated."""
+    ids: set[str] = set(_event_accounts(ev))
+    old, new = before.marks(), after.marks()
+    holders = after.holders or {}
+    if isinstance(ev, ParamChange):
+        changed: Iterable[str] = list(after.markets)
+    else:
+        changed = [s for s, p in new.items() if old.get(s) != p]
+        if isinstance(ev, FundingSettlement):
+            changed = [*changed, ev.symbol]
+    for sym in changed:
+        ids.update(holders.get(sym, ()))
+    for uid in after.liquidations:
+        ids.add(uid.split("/", 1)[0])
+    return sorted(i for i in ids if i in after.accounts and not is_system_account(i))
+
+
+# --------------------------------------------------------------------------- the pass
+
+
+@implements("LIQ-PAS-01", "LIQ-SRC-01")
+def sweep(before: Exchange, after: Exchange, ev: Event) -> tuple[Exchange, list[Output]]:
+    """Rules: LIQ-PAS-01, LIQ-SRC-01. Liquidate every liquidatable unit among the candidates."""
+    proc = after.profile.liquidation_procedure_model
+    if proc is None or proc.source.value != "model":
+        return after, []
+    ex, outs = after, []
+    for aid in candidates(before, after, ev):
+        acct = ex.accounts[aid]
+        keys: list[Key | None] = [None]
+        keys += sorted(k for k, p in acct.positions.items() if p.isolated and p.size != 0)
+        for key in keys:
+            ex, more = liquidate_unit(ex, proc, aid, key)
+            outs.extend(more)
+    return ex, outs
+
+
+@implements("LIQ-UNT-01", "LIQ-UNC-01")
+def liquidate_unit(
+    ex: Exchange, proc: LiquidationProcedure, aid: str, key: Key | None
+) -> tuple[Exchange, list[Output]]:
+    """Rules: LIQ-UNT-01, LIQ-UNC-01. Plan and execute rounds of slices for one unit while it is
+    liquidatable; then cover a closed unit's deficit from the fund, the rest uncovered."""
+    outs: list[Output] = []
+    uid = unit_id(aid, key)
+    acted = False
+    for _ in range(MAX_ROUNDS):
+        acct = ex.accounts[aid]
+        unit = unit_view(ex, acct, key, ex.marks())
+        if not triggered(ex, unit):
+            break
+        slices = proc.plan(unit)
+        if not slices:
+            break
+        refused = False
+        for sl in slices:
+            ex, more, ok = execute_slice(ex, proc, aid, key, sl)
+            outs.extend(more)
+            if not ok:
+                refused = True
+                break
+            acted = True
+        if refused:
+            break
+    unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
+    still = triggered(ex, unit)
+    status = ex.liquidations.get(uid)
+    if acted or (still and status is None):
+        new_status = (
+            LiquidationStatus(started=ex.t, last_slice=ex.t, slices=1)
+            if status is None
+            else LiquidationStatus(
+                started=status.started, last_slice=ex.t, slices=status.slices + (1 if acted else 0)
+            )
+        )
+        ex = _with_status(ex, uid, new_status if unit.positions else None)
+    elif status is not None and not still and unit.collateral >= unit.requirement:
+        ex = _with_status(ex, uid, None)  # margin restored (with the buffer, LIQ-TRG-03)
+    if acted and not unit.positions:
+        ex, more = cover_deficit(ex, aid, key)
+        outs.extend(more)
+    return ex, outs
+
+
+def _with_status(ex: Exchange, uid: str, status: LiquidationStatus | None) -> Exchange:
+    new = dict(ex.liquidations)
+    if status is None:
+        new.pop(uid, None)
+    else:
+        new[uid] = status
+    return exchange_with(ex, liquidations=new)
+
+
+@implements("LIQ-UNC-01", "INS-PAY-01")
+def cover_deficit(ex: Exchange, aid: str, key: Key | None) -> tuple[Exchange, list[Output]]:
+    """Rules: LIQ-UNC-01, INS-PAY-01. A closed unit's deficit (negative collateral of the cross
+    part, the bad-debt record of an isolated position) is paid by the fund as far as the policy
+    pays; what is left is an :class:`~perpspec.events.UncoveredLossOut` and stays a bad-debt record."""
+    acct = ex.accounts[aid]
+    debt_key = aid if key is None else position_debt_key(aid, key[0], key[1])
+    deficit = -acct.collateral if key is None else ex.bad_debt.get(debt_key, 0)
+    if deficit <= 0:
+        return ex, []
+    policy = ex.profile.insurance_model
+    symbol = key[0] if key is not None else _unit_market(ex, aid)
+    fund = policy.fund_of(symbol)
+    balance = ex.insurance.balances.get(fund, 0)
+    paid = policy.payout(balance, deficit)
+    outs: list[Output] = []
+    bad = dict(ex.bad_debt)
+    accounts = ex.accounts
+    if paid:
+        ex = with_fund(ex, fund, -paid)
+        outs.append(InsuranceOut(ex.t, fund, -paid, ex.insurance.balances[fund], "bankruptcy", aid))
+        if key is None:
+            accounts = accounts.set(
+                aid, Account(aid, acct.collateral + paid, acct.positions, acct.hedge_mode)
+            )
+    rest = deficit - paid
+    if rest:
+        bad[debt_key] = rest
+        outs.append(
+            UncoveredLossOut(
+                ex.t,
+                aid,
+                None if key is None else key[0],
+                None if key is None else key[1],
+                rest,
+                False,
+                "LIQ-UNC-01",
+            )
+        )
+    else:
+        bad.pop(debt_key, None)
+    return exchange_with(ex, accounts=accounts, bad_debt=bad), outs
+
+
+def _unit_market(ex: Exchange, aid: str) -> str:
+    """The market a cross unit's fund is keyed by under a per-market policy: the last market the
+    account was liquidated in (its first market in key order when that is unknown)."""
+    syms = sorted({k[0] for k in ex.accounts[aid].positions})
+    return syms[0] if syms else next(iter(sorted(ex.markets)))
+
+
+# --------------------------------------------------------------------------- the log's liquidations
+
+
+def _unit_name(key: Key | None) -> str:
+    return "cross part" if key is None else f"isolated {key[0]} {key[1]} position"
+
+
+@handles(Liquidation)
+@implements("LIQ-LOG-01")
+def liquidation_event(ex: Exchange, ev: Liquidation) -> tuple[Exchange, list[Output]]:
+    """Rule: LIQ-LOG-01. A production engine's liquidation fill, checked by the model's rules:
+    the profile has a procedure, the unit holding the position is liquidatable at the event's
+    time, the fill reduces the position (``qty`` at most its size) on the tick and lot grids;
+    then it is settled as the procedure settles its own slices."""
+    spec = market_spec(ex, ev.symbol)
+    acct = account(ex, ev.account)
+    proc = ex.profile.liquidation_procedure_model
+    if proc is None:
+        raise Rejected(
+            "LIQ-LOG-01", f"profile {ex.profile.name} has no [liquidation_procedure]: it liquidates nothing"
+        )
+    if ev.qty % spec.lot != 0:
+        raise Rejected("ENG-LOT-01", f"size {ev.qty} is not a multiple of the lot step {spec.lot}")
+    if ev.price % spec.tick != 0:
+        raise Rejected("ENG-TCK-01", f"price {ev.price} is not a multiple of the tick {spec.tick}")
+    key = (ev.symbol, ev.slot)
+    pos = acct.positions.get(key)
+    if pos is None or pos.size == 0:
+        raise Rejected(
+            "LIQ-LOG-01", f"account {ev.account!r} has no {ev.symbol} {ev.slot} position to liquidate"
+        )
+    if ev.qty > abs(pos.size):
+        raise Rejected(
+            "LIQ-LOG-01",
+            f"liquidation of {ev.qty} exceeds account {ev.account!r}'s position of {abs(pos.size)}",
+        )
+    cp = ev.counterparty or proc.counterparty
+    if cp == ev.account:
+        raise Rejected("ENG-SELF-01", f"account {ev.account!r} cannot take over its own position")
+    ex = exchange_with(ex, t=ev.t)
+    unit_key = key if pos.isolated else None
+    marks = ex.marks()
+    unit = unit_view(ex, acct, unit_key, marks)
+    if not triggered(ex, unit):
+        raise Rejected(
+            "LIQ-LOG-01",
+            f"account {ev.account!r}'s {_unit_name(unit_key)} is not liquidatable: "
+            f"collateral {unit.collateral}, requirement {unit.requirement}",
+        )
+    sl = proc.log_slice(unit, key, ev.qty, ev.price)
+    ex2, outs, ok = execute_slice(ex, proc, ev.account, unit_key, sl, cp)
+    if not ok:
+        return ex2, outs
+    uid = unit_id(ev.account, unit_key)
+    status = ex2.liquidations.get(uid)
+    left = unit_positions(ex2.accounts[ev.account], unit_key)
+    new_status = (
+        LiquidationStatus(started=ev.t, last_slice=ev.t, slices=1)
+        if status is None
+        else LiquidationStatus(started=status.started, last_slice=ev.t, slices=status.slices + 1)
+    )
+    ex2 = _with_status(ex2, uid, new_status if left else None)
+    if not left:
+        ex2, more = cover_deficit(ex2, ev.account, unit_key)
+        outs = outs + more
+    return ex2, outs
+
+
+__all__ = [
+    "MAX_ROUNDS",
+    "candidates",
+    "cover_deficit",
+    "execute_slice",
+    "liquidate_unit",
+    "liquidation_event",
+    "sweep",
+    "triggered",
+    "unit_id",
+    "unit_view",
+]
