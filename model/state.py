@@ -169,6 +169,9 @@ class Exchange:
     - ``liquidations``: the units being liquidated (LIQ-UNT-01): account id (cross part) or
       ``ACCOUNT/SYMBOL/SLOT`` (isolated position) -> its
       :class:`~perpspec.liquidation.procedure.LiquidationStatus`.
+    - ``liq_index``: the liquidation index (:mod:`perpspec.engine.watch`), derived data owned by
+      the latest exchange it was updated for; ``None`` (or an index valid for another exchange)
+      makes the next liquidation pass build one. Not part of equality or of the state digest.
     - ``holders``: the derived holder index (see the module docstring); ``None`` builds it.
       Code that replaces ``accounts`` outside the step function passes ``holders=None``.
     """
@@ -183,6 +186,7 @@ class Exchange:
     net_deposits: int = 0
     bad_debt: Mapping[str, int] = attrs.field(factory=dict)
     liquidations: Mapping[str, Any] = attrs.field(factory=dict)
+    liq_index: Any = attrs.field(default=None, eq=False, repr=False)
     holders: Mapping[str, Holders] | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

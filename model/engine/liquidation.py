@@ -21,8 +21,6 @@ Rules: LIQ-PAS-01, LIQ-SRC-01, LIQ-UNC-01, LIQ-LOG-01, INS-PAY-01 (one slice:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from perpspec.account import Account, Key
 from perpspec.engine.common import (
     Output,
@@ -32,6 +30,7 @@ from perpspec.engine.common import (
     market_spec,
 )
 from perpspec.engine.slices import execute_slice, triggered, unit_id, unit_positions, unit_view, with_fund
+from perpspec.engine.watch import LiquidationIndex
 from perpspec.events import (
     Deposit,
     Event,
@@ -74,26 +73,35 @@ def _event_accounts(ev: Event) -> tuple[str, ...]:
     return ()
 
 
-@implements("LIQ-PAS-01")
-def candidates(before: Exchange, after: Exchange, ev: Event) -> list[str]:
-    """Rule: LIQ-PAS-01. The accounts whose units the event may have made liquidatable, sorted:
-    the holders of every market whose valuation price changed (or, after a funding settlement,
-    of its market; after a parameter change, every holder), the accounts the event names, and
-    the units already being liquidated."""
+@implements("LIQ-PAS-01", "LIQ-IDX-01")
+def candidates(before: Exchange, after: Exchange, ev: Event, idx: LiquidationIndex) -> list[str]:
+    """Rules: LIQ-PAS-01, LIQ-IDX-01. The accounts whose units the event may have made
+    liquidatable, sorted: in every market whose valuation price changed, the accounts whose band
+    the new price leaves (:class:`~perpspec.engine.watch.LiquidationIndex`, valid for ``before``);
+    after a funding settlement every holder of its market, after a parameter change every
+    account; the accounts the event names; the units already being liquidated."""
     ids: set[str] = set(_event_accounts(ev))
-    old, new = before.marks(), after.marks()
-    holders = after.holders or {}
     if isinstance(ev, ParamChange):
-        changed: Iterable[str] = list(after.markets)
+        ids.update(after.accounts.keys())
     else:
-        changed = [s for s, p in new.items() if old.get(s) != p]
+        old, new = before.marks(), after.marks()
+        for sym, p in new.items():
+            if old.get(sym) != p:
+                ids.update(idx.crossed(sym, p))
         if isinstance(ev, FundingSettlement):
-            changed = [*changed, ev.symbol]
-    for sym in changed:
-        ids.update(holders.get(sym, ()))
+            ids.update((after.holders or {}).get(ev.symbol, ()))
     for uid in after.liquidations:
         ids.add(uid.split("/", 1)[0])
     return sorted(i for i in ids if i in after.accounts and not is_system_account(i))
+
+
+def index_for(ex: Exchange) -> LiquidationIndex:
+    """The liquidation index valid for ``ex``: the one it carries if it was last updated for
+    ``ex`` itself, else one built from ``ex``'s accounts (LIQ-IDX-01)."""
+    idx = ex.liq_index
+    if isinstance(idx, LiquidationIndex) and idx.valid_for is ex:
+        return idx
+    return LiquidationIndex.build(ex)
 
 
 # --------------------------------------------------------------------------- the pass
@@ -101,18 +109,29 @@ def candidates(before: Exchange, after: Exchange, ev: Event) -> list[str]:
 
 @implements("LIQ-PAS-01", "LIQ-SRC-01")
 def sweep(before: Exchange, after: Exchange, ev: Event) -> tuple[Exchange, list[Output]]:
-    """Rules: LIQ-PAS-01, LIQ-SRC-01. Liquidate every liquidatable unit among the candidates."""
+    """Rules: LIQ-PAS-01, LIQ-SRC-01. Liquidate every liquidatable unit among the candidates,
+    then re-band every account checked or touched in the index the result carries."""
     proc = after.profile.liquidation_procedure_model
     if proc is None or proc.source.value != "model":
         return after, []
+    idx = index_for(before)
     ex, outs = after, []
-    for aid in candidates(before, after, ev):
+    ids = candidates(before, after, ev, idx)
+    for aid in ids:
         acct = ex.accounts[aid]
         keys: list[Key | None] = [None]
         keys += sorted(k for k, p in acct.positions.items() if p.isolated and p.size != 0)
         for key in keys:
             ex, more = liquidate_unit(ex, proc, aid, key)
             outs.extend(more)
+    if isinstance(ev, ParamChange):
+        idx = LiquidationIndex.build(ex)
+    else:
+        idx.update(ex, [*ids, *_event_accounts(ev), proc.counterparty])
+        idx.valid_for = ex
+    if ex.liq_index is not idx:
+        ex = exchange_with(ex, liq_index=idx)
+        idx.valid_for = ex
     return ex, outs
 
 

@@ -42,8 +42,11 @@ from perpspec.profiles.edit import change_param
 from perpspec.state import Exchange, initial_exchange, invariant_violations
 from perpspec.units import parse_units
 
-BIN = load_profile("binance-usdm")
-BMX = load_profile("bitmex-xbtusd")
+from tests.liquidation.helpers import model_does_not_liquidate
+
+# the rules of this file run before any liquidation: the model liquidates nothing here (LIQ-SRC-01)
+BIN = model_does_not_liquidate(load_profile("binance-usdm"))
+BMX = model_does_not_liquidate(load_profile("bitmex-xbtusd"))
 
 
 def usdt(x: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import attrs
@@ -13,13 +14,16 @@ PROFILES = Path(__file__).resolve().parents[2] / "model" / "profiles"
 
 
 def profile_with(name: str, extra: str, drop: tuple[str, ...] = ()) -> Profile:
-    """Bundled profile ``name`` with the sections of ``extra`` (TOML) added, and the files named in
-    ``drop`` (e.g. ``liquidation_procedure.toml``) left out."""
-    files = [
-        (f"profiles/{name}/{p.name}", p.read_text())
-        for p in sorted((PROFILES / name).glob("*.toml"))
-        if p.name not in drop
-    ]
+    """Bundled profile ``name`` with the sections of ``extra`` (TOML) replacing the profile's own
+    (a bundled file defining a section ``extra`` also defines is left out), and the files named
+    in ``drop`` (e.g. ``liquidation_procedure.toml``) left out too."""
+    replaced = set(tomllib.loads(extra)) - {"markets"}
+    files = []
+    for p in sorted((PROFILES / name).glob("*.toml")):
+        text = p.read_text()
+        if p.name in drop or set(tomllib.loads(text)) & replaced:
+            continue
+        files.append((f"profiles/{name}/{p.name}", text))
     return load_profile_files([*files, ("extra.toml", extra)])
 
 
@@ -28,3 +32,14 @@ def funded(ex: Exchange, fund: str, amount: int) -> Exchange:
     bal = dict(ex.insurance.balances)
     bal[fund] = bal.get(fund, 0) + amount
     return attrs.evolve(ex, insurance=InsuranceFund(balances=bal), net_deposits=ex.net_deposits + amount)
+
+
+def model_does_not_liquidate(profile: Profile) -> Profile:
+    """``profile`` with its procedure's ``source = "log"`` (LIQ-SRC-01): the model liquidates
+    nothing by itself. For tests of the rules that run before any liquidation (margin checks of a
+    fill, bad-debt records of a risk-reducing fill) on accounts a liquidation would close first."""
+    from perpspec.profiles.edit import change_param
+
+    if profile.liquidation_procedure_model is None:
+        return profile
+    return change_param(profile, "liquidation_procedure.source", "log")

@@ -541,6 +541,7 @@ def _machine(profile: str, publish_mark: bool) -> type[ExchangeMachine]:
     "ENG-FSM-01",
     "LIQ-PAS-01",
     "LIQ-LOG-01",
+    "LIQ-IDX-01",
 )
 @pytest.mark.parametrize("mark", ["published", "model"])
 @pytest.mark.parametrize("profile", PROFILES)

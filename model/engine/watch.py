@@ -1,0 +1,227 @@
+"""The liquidation index: which accounts a price move can have made liquidatable, without a scan.
+
+For every account the index keeps, per market it holds, a *band* of valuation prices
+``lo < p < hi`` inside which none of its units can have become liquidatable since its last
+check (rule LIQ-IDX-01). A price move in a market visits only the accounts whose band it
+leaves: two heaps per market (the lower bounds, largest first; the upper bounds, smallest
+first) give them in O(log N + k). Those accounts are then checked exactly by the liquidation
+pass and re-banded; so is every account an event names. A conservative band can only cause an
+extra exact check, never a missed liquidation.
+
+The band. A unit's slack is :math:`S = C - R` (collateral minus the trigger's requirement) at
+the prices of the check, less a rounding allowance of 4 money units per market and 4 more. With
+the unit's notional in market ``j`` :math:`N_j` (money units, the sum over its positions there)
+and ``k`` markets, a move of market ``j`` alone changes ``C − R`` by at most
+:math:`K \\cdot |N_j(p) - N_j(P)|`, ``K = 3``: the uPnL moves one for one with the notional,
+the maintenance margin at most as fast (every margin model's rate is at most 100%; models whose
+margin reads the open interest are not banded, see below), and the close fee or the buffer at
+most as fast again (rates below 100%). Giving each market ``S/k``, the unit is safe while
+:math:`K |N_j(p) - N_j(P)| < S/k` in every market:
+
+- linear (:math:`N \\propto p`): :math:`|p - P| < \\delta = S P / (k K N_j)`, so the band is
+  :math:`(P - \\lceil\\delta\\rceil, P + \\lceil\\delta\\rceil)` (open);
+- inverse (:math:`N \\propto 1/p`): :math:`p > P kKN/(kKN + S)` and, when :math:`kKN > S`,
+  :math:`p < P kKN/(kKN - S)` (no upper bound otherwise).
+
+An account's band in a market is the narrowest of its units' bands there. An account with a unit
+whose slack is not positive after the allowance, or holding a market whose margin model reads the
+open interest (dYdX: another account's trade moves it), is *watched*: checked on every change of
+any market it holds.
+
+The index is derived data, like the holder index: the result of every step is the same with or
+without it (a Hypothesis test compares it with a full scan after every step). It is owned by the
+latest exchange it was updated for (``valid_for``); a step from any other exchange (an older state,
+a state built by hand) rebuilds it from that exchange's accounts.
+
+Rule: LIQ-IDX-01.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
+
+from perpspec import account as acc_mod
+from perpspec.account import Account, Key
+from perpspec.engine.common import oi_notional
+from perpspec.liquidation.procedure import is_system_account
+from perpspec.market_runtime import runtime_of
+from perpspec.position import Position
+from perpspec.state import Exchange
+from perpspec.traceability import implements
+
+#: the Lipschitz factor of ``C - R`` in the notional (see the module docstring)
+K = 3
+#: rounding allowance, money units per market of a unit, and per unit
+ALLOWANCE = 4
+
+#: one band: (symbol, lo, hi); ``hi`` None = unbounded
+Band = tuple[str, int, int | None]
+
+
+class LiquidationIndex:
+    """Rule: LIQ-IDX-01. Per-market heaps of account price bands (see the module docstring).
+
+    Mutable, owned by the exchange it was last updated for (``valid_for``)."""
+
+    __slots__ = ("bands", "highs", "live", "lows", "valid_for", "versions", "watched")
+
+    def __init__(self) -> None:
+        self.valid_for: Exchange | None = None
+        self.versions: dict[str, int] = {}
+        self.bands: dict[str, tuple[Band, ...]] = {}
+        self.watched: dict[str, frozenset[str]] = {}  # account -> the markets it holds
+        self.lows: dict[str, list[tuple[int, int, str]]] = {}  # (-lo, version, account)
+        self.highs: dict[str, list[tuple[int, int, str]]] = {}  # (hi, version, account)
+        self.live: dict[str, int] = {}  # symbol -> number of live bands
+
+    @classmethod
+    def build(cls, ex: Exchange) -> LiquidationIndex:
+        """The index of every account of ``ex`` (O(N))."""
+        idx = cls()
+        marks = ex.marks()
+        oi = oi_notional(ex, marks)
+        for aid, acct in ex.accounts.items():
+            idx._band(ex, aid, acct, marks, oi)
+        idx.valid_for = ex
+        return idx
+
+    def update(self, ex: Exchange, ids: Iterable[str]) -> None:
+        """Re-band the accounts ``ids`` from ``ex`` (their positions or balances changed, or they
+        were just checked)."""
+        marks = ex.marks()
+        oi = oi_notional(ex, marks)
+        for aid in ids:
+            acct = ex.accounts.get(aid)
+            if acct is None:
+                self._forget(aid)
+            else:
+                self._band(ex, aid, acct, marks, oi)
+        self._compact()
+
+    def crossed(self, symbol: str, price: int) -> set[str]:
+        """The accounts whose band in ``symbol`` a valuation price of ``price`` leaves (their
+        entries are consumed: they are re-banded after their check), and the watched accounts
+        holding ``symbol``."""
+        out = {aid for aid, syms in self.watched.items() if symbol in syms}
+        lows = self.lows.get(symbol)
+        while lows and -lows[0][0] >= price:
+            _lo, ver, aid = heapq.heappop(lows)
+            if self.versions.get(aid) == ver:
+                out.add(aid)
+        highs = self.highs.get(symbol)
+        while highs and highs[0][0] <= price:
+            _hi, ver, aid = heapq.heappop(highs)
+            if self.versions.get(aid) == ver:
+                out.add(aid)
+        return out
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _forget(self, aid: str) -> None:
+        self.versions[aid] = self.versions.get(aid, 0) + 1
+        for sym, _lo, _hi in self.bands.pop(aid, ()):
+            self.live[sym] -= 1
+        self.watched.pop(aid, None)
+
+    def _band(
+        self, ex: Exchange, aid: str, acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
+    ) -> None:
+        self._forget(aid)
+        if is_system_account(aid):
+            return
+        bands = account_bands(ex, acct, marks, oi)
+        held = frozenset(k[0] for k, p in acct.positions.items() if p.size != 0)
+        if bands is None:
+            if held:
+                self.watched[aid] = held
+            return
+        ver = self.versions[aid]
+        self.bands[aid] = bands
+        for sym, lo, hi in bands:
+            self.live[sym] = self.live.get(sym, 0) + 1
+            heapq.heappush(self.lows.setdefault(sym, []), (-lo, ver, aid))
+            if hi is not None:
+                heapq.heappush(self.highs.setdefault(sym, []), (hi, ver, aid))
+
+    def _compact(self) -> None:
+        """Drop stale entries once a heap holds more than twice its live ones (amortized O(1))."""
+        live = self.live
+        for heaps in (self.lows, self.highs):
+            for sym, heap in heaps.items():
+                if len(heap) > 2 * live.get(sym, 0) + 1024:
+                    kept = [e for e in heap if self.versions.get(e[2]) == e[1]]
+                    heapq.heapify(kept)
+                    heaps[sym] = kept
+
+
+def _units(acct: Account) -> list[tuple[Key | None, list[tuple[Key, Position]]]]:
+    cross = [(k, p) for k, p in acct.positions.items() if p.size != 0 and not p.isolated]
+    out: list[tuple[Key | None, list[tuple[Key, Position]]]] = [(None, cross)] if cross else []
+    out += [(k, [(k, p)]) for k, p in sorted(acct.positions.items()) if p.size != 0 and p.isolated]
+    return out
+
+
+@implements("LIQ-IDX-01")
+def account_bands(
+    ex: Exchange, acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
+) -> tuple[Band, ...] | None:
+    """Rule: LIQ-IDX-01. The account's band in each market it holds (the narrowest over its
+    units), or ``None`` if it must be watched (a unit without positive slack, a market that
+    reads the open interest, or a position without a price)."""
+    profile = ex.profile
+    rt = runtime_of(profile)
+    trigger = profile.liquidation_trigger_model
+    bands: dict[str, tuple[int, int | None]] = {}
+    for key, positions in _units(acct):
+        notional: dict[str, int] = {}
+        close_fee = 0
+        for (sym, _slot), p in positions:
+            mrt = rt.markets[sym]
+            price = marks.get(sym)
+            if price is None or mrt.reads_oi:
+                return None
+            size = abs(p.size)
+            n = mrt.notional(size, price)
+            notional[sym] = notional.get(sym, 0) + n
+            if trigger.reads_close_fee():
+                close_fee += mrt.fee(size, price, n, rt.taker_rate)
+        if key is None:
+            c = acc_mod.collateral(acct, marks, profile, initial=False)
+            mm = acc_mod.requirement(acct, marks, profile, oi).maintenance
+        else:
+            c = acc_mod.isolated_equity(acct, key, marks, profile)
+            mm = acc_mod.isolated_requirement(acct, key, marks, profile, oi).maintenance
+        uid = acct.id if key is None else f"{acct.id}/{key[0]}/{key[1]}"
+        r = trigger.requirement(mm, sum(notional.values()), close_fee, uid in ex.liquidations)
+        k = len(notional)
+        slack = c - r - ALLOWANCE * (k + 1)
+        if slack <= 0:
+            return None
+        for sym, n in notional.items():
+            price = marks[sym]
+            lo, hi = _band(price, n, slack, k, rt.markets[sym].inverse)
+            old = bands.get(sym)
+            if old is not None:
+                lo = max(lo, old[0])
+                hi = old[1] if hi is None else (hi if old[1] is None else min(hi, old[1]))
+            bands[sym] = (lo, hi)
+    return tuple((sym, lo, hi) for sym, (lo, hi) in sorted(bands.items()))
+
+
+def _band(price: int, notional: int, slack: int, k: int, inverse: bool) -> tuple[int, int | None]:
+    """``(lo, hi)``: the open band of valuation prices around ``price`` (see the module docstring)."""
+    if notional <= 0:
+        return 0, None  # nothing at risk in this market: never crossed
+    kkn = k * K * notional
+    if not inverse:
+        delta = -(-slack * price // kkn)  # ceil(S P / (k K N))
+        return price - delta, price + delta
+    lo = price * kkn // (kkn + slack)  # crossed at p <= floor(P kKN / (kKN + S))
+    if kkn <= slack:
+        return lo, None
+    hi = -(-price * kkn // (kkn - slack))  # crossed at p >= ceil(P kKN / (kKN - S))
+    return lo, hi
+
+
+__all__ = ["ALLOWANCE", "K", "LiquidationIndex", "account_bands"]
