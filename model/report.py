@@ -1,4 +1,4 @@
-"""The report of a scenario run: a printed summary, ``summary.json`` and three figures.
+"""The report of a scenario run: a printed summary, ``summary.json`` and four figures.
 
 The model is exact; figures are not. Integers become plotting coordinates only here, at
 the boundary, through :func:`_coords` (true division of an int by a power of ten). The
@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 HOUR_MS = 3_600_000
-FIGURES = ("mark_index.png", "funding_rate.png", "open_interest.png")
+FIGURES = ("mark_index.png", "funding_rate.png", "open_interest.png", "liquidations.png")
 
 
 @attrs.frozen
@@ -35,7 +35,12 @@ class Summary:
 
     ``funding_paid`` is the sum of funding debits, ``funding_received`` the sum of credits;
     the dust ``funding_paid - funding_received`` is what rounding kept (>= 0 when every
-    payment rounds in the venue's favour).
+    payment rounds in the venue's favour). ``liquidations`` counts liquidation parts (one per
+    ``liquidation`` output), ``liquidated_notional`` their notional at their prices;
+    ``insurance_income`` / ``insurance_payouts`` the sums of the funds' positive and negative
+    deltas, ``insurance_balance`` the funds' total at the end (from empty funds: income minus
+    payouts plus what else the profile sends to a fund, such as funding dust to an insurance
+    sink); ``uncovered_loss`` what no fund covered (LIQ-UNC-01).
     """
 
     scenario: str
@@ -64,6 +69,14 @@ class Summary:
     last_mark: int
     low_mark: int
     high_mark: int
+    liquidations: int = 0
+    liquidated_accounts: int = 0
+    liquidated_notional: int = 0  # money units
+    insurance_income: int = 0
+    insurance_payouts: int = 0
+    insurance_balance: int = 0  # every fund together, at the end
+    uncovered_losses: int = 0  # uncovered_loss records
+    uncovered_loss: int = 0  # their amount, money units
 
     @property
     def funding_dust(self) -> int:
@@ -94,6 +107,16 @@ class Summary:
                 "dust_to_sink": format_units(self.funding_dust_out, money),
             },
             "bad_debt_records": self.bad_debts,
+            "liquidation": {
+                "parts": self.liquidations,
+                "accounts": self.liquidated_accounts,
+                "notional": format_units(self.liquidated_notional, money),
+                "insurance_income": format_units(self.insurance_income, money),
+                "insurance_payouts": format_units(self.insurance_payouts, money),
+                "insurance_balance": format_units(self.insurance_balance, money),
+                "uncovered_losses": self.uncovered_losses,
+                "uncovered_loss": format_units(self.uncovered_loss, money),
+            },
             "rejections": dict(sorted(self.rejections.items())),
             "open_interest": format_units(self.open_interest, size),
             "mark": {
@@ -119,6 +142,10 @@ class Series:
     funding_rates: list[int] = attrs.field(factory=list)  # 10^-8 per interval
     predicted_times: list[int] = attrs.field(factory=list)
     predicted_rates: list[int] = attrs.field(factory=list)  # the model's rate from the samples so far
+    insurance: list[int] = attrs.field(factory=list)  # every fund's balance together, at each mark
+    liquidation_times: list[int] = attrs.field(factory=list)  # one per liquidation part
+    liquidation_notional: list[int] = attrs.field(factory=list)  # money units
+    liquidation_prices: list[int | None] = attrs.field(factory=list)  # None: another market
 
 
 def print_summary(console: Console, s: Summary, out: Path | None) -> None:
@@ -137,6 +164,14 @@ def print_summary(console: Console, s: Summary, out: Path | None) -> None:
     t.add_row("funding received", f"{format_units(s.funding_received, money)} {cur}")
     t.add_row("funding dust", f"{format_units(s.funding_dust, money)} {cur}")
     t.add_row("bad-debt records", f"{s.bad_debts}")
+    t.add_row("liquidations (parts / accounts)", f"{s.liquidations} / {s.liquidated_accounts}")
+    t.add_row("liquidated notional", f"{format_units(s.liquidated_notional, money)} {cur}")
+    t.add_row("insurance fund income", f"{format_units(s.insurance_income, money)} {cur}")
+    t.add_row("insurance fund payouts", f"{format_units(s.insurance_payouts, money)} {cur}")
+    t.add_row("insurance fund at end", f"{format_units(s.insurance_balance, money)} {cur}")
+    t.add_row(
+        "uncovered loss", f"{format_units(s.uncovered_loss, money)} {cur} ({s.uncovered_losses} records)"
+    )
     t.add_row(
         "mark first/low/high/last",
         " / ".join(
@@ -272,4 +307,57 @@ def _figures(out: Path, s: Summary, series: Series) -> list[Path]:
         ax.set_ylabel("open interest (base)")
         ax.set_title(f"{s.market} open interest ({s.scenario})", parse_math=False)
         save(fig, FIGURES[2])
+
+        save(_liquidation_figure(Figure, s, series, t0, hours), FIGURES[3])
     return written
+
+
+def _liquidation_figure(figure: Any, s: Summary, series: Series, t0: int, hours: list[Any]) -> Any:
+    """Liquidations over time beside mark and index, and the insurance funds' balance.
+
+    Top: mark and index with a marker at each liquidation part of the scenario's market (at its
+    price); middle: the notional of each part; bottom: every fund's balance together at each mark.
+    """
+    fig = figure(figsize=(10, 8))
+    ax, nx, ix = fig.subplots(3, 1, sharex=True, height_ratios=[3, 1, 1])
+    ax.plot(hours, _coords(series.indexes, s.price_decimals), label="index", linewidth=1)
+    ax.plot(hours, _coords(series.marks, s.price_decimals), label="mark", linewidth=1, alpha=3 / 4)
+    here = [
+        (t, p)
+        for t, p in zip(series.liquidation_times, series.liquidation_prices, strict=True)
+        if p is not None
+    ]
+    if here:
+        ax.plot(
+            _hours([t for t, _ in here], t0),
+            _coords([p for _, p in here], s.price_decimals),
+            "x",
+            color="tab:red",
+            markersize=5,
+            label=f"liquidation ({s.liquidations} parts)",
+        )
+    ax.set_ylabel(f"price ({s.settlement})", parse_math=False)
+    ax.set_title(f"{s.market} liquidations and insurance fund ({s.scenario})", parse_math=False)
+    ax.legend()
+    if series.liquidation_times:
+        nx.plot(
+            _hours(series.liquidation_times, t0),
+            _coords(series.liquidation_notional, s.money_decimals),
+            "o",
+            markersize=3,
+            color="tab:red",
+        )
+    else:
+        nx.text(0.5, 0.5, "no liquidation", transform=nx.transAxes, ha="center", va="center")
+    nx.set_ylabel(f"notional ({s.settlement})", parse_math=False)
+    ix.plot(
+        hours,
+        _coords(series.insurance, s.money_decimals),
+        linewidth=1,
+        color="tab:green",
+        drawstyle="steps-post",
+    )
+    ix.axhline(0, color="black", linewidth=1 / 2)
+    ix.set_ylabel(f"insurance fund ({s.settlement})", parse_math=False)
+    ix.set_xlabel("hours")
+    return fig

@@ -27,6 +27,12 @@ def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[An
     mark tick and the funding rate the profile's model predicts from the samples so far at
     every funding sample (plus the settled rate at each settlement). With ``progress`` a
     terminal shows a progress bar (generator ticks or bytes of the log, events/s, ETA).
+
+    Liquidations (a profile with a ``[liquidation_procedure]``, LIQ-OUT-01): the parts
+    (``liquidation`` outputs), the accounts liquidated, the notional closed (PNL-NOT-01 at
+    each part's price), the insurance funds' income (positive ``insurance`` deltas) and
+    payouts (negative ones), the uncovered losses (``uncovered_loss`` records, LIQ-UNC-01) and
+    the funds' total balance, sampled with the mark; each part's time, notional and market.
     """
     from perpspec.engine import step
     from perpspec.events import (
@@ -36,9 +42,13 @@ def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[An
         FundingPayment,
         FundingRateOut,
         FundingSample,
+        InsuranceOut,
+        LiquidationOut,
         MarkPrice,
         Reject,
+        UncoveredLossOut,
     )
+    from perpspec.market_runtime import runtime_of
     from perpspec.oracle.digest import digest
     from perpspec.report import Series, Summary
     from perpspec.state import initial_exchange
@@ -57,6 +67,8 @@ def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[An
     events = trades = volume = base_volume = fees = 0
     settlements = payments = paid = received = dust = bad_debts = 0
     marks: list[int] = []
+    runtime = runtime_of(profile)
+    liq = _LiquidationTally()
     with _progress(sc, progress) as (bar, on_bytes, position):
         for ev in scenario_events(sc, profile, on_bytes):
             ex, outs = step(ex, ev)
@@ -88,6 +100,16 @@ def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[An
                     series.funding_rates.append(o.rate)
                 elif kind is BadDebtOut:
                     bad_debts += 1
+                elif kind is LiquidationOut:
+                    n = runtime.markets[o.symbol].notional(abs(o.qty), o.price)
+                    liq.part(o.account, n)
+                    series.liquidation_times.append(o.t)
+                    series.liquidation_notional.append(n)
+                    series.liquidation_prices.append(o.price if o.symbol == sc.market else None)
+                elif kind is InsuranceOut:
+                    liq.fund(o.delta)
+                elif kind is UncoveredLossOut:
+                    liq.uncovered(o.amount)
             if rejected:
                 continue
             evk = type(ev)
@@ -100,6 +122,7 @@ def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[An
                 series.marks.append(ev.price)
                 series.indexes.append(m.index if m.index is not None else ev.price)
                 series.open_interest.append(m.oi_long)
+                series.insurance.append(sum(ex.insurance.balances.values()))
                 marks.append(ev.price)
             elif evk is FundingSample and model is not None and ev.symbol == sc.market:
                 samples = [p for _, p in ex.markets[sc.market].funding.samples]
@@ -138,8 +161,43 @@ def run_scenario(sc: Scenario, profile: Any, progress: bool = False) -> tuple[An
         last_mark=marks[-1] if marks else 0,
         low_mark=min(marks) if marks else 0,
         high_mark=max(marks) if marks else 0,
+        liquidations=liq.parts,
+        liquidated_accounts=len(liq.accounts),
+        liquidated_notional=liq.notional,
+        insurance_income=liq.income,
+        insurance_payouts=liq.payouts,
+        insurance_balance=sum(ex.insurance.balances.values()),
+        uncovered_losses=liq.uncovered_records,
+        uncovered_loss=liq.uncovered_amount,
     )
     return summary, series
+
+
+class _LiquidationTally:
+    """Rule: SCN-SUM-01. The liquidation figures of a run, summed as the outputs come."""
+
+    def __init__(self) -> None:
+        self.parts = self.notional = self.income = self.payouts = 0
+        self.uncovered_records = self.uncovered_amount = 0
+        self.accounts: set[str] = set()
+
+    def part(self, account: str, notional: int) -> None:
+        """One ``liquidation`` output: its account and notional (money units)."""
+        self.parts += 1
+        self.notional += notional
+        self.accounts.add(account)
+
+    def fund(self, delta: int) -> None:
+        """One ``insurance`` output: income (> 0) or payout (< 0)."""
+        if delta > 0:
+            self.income += delta
+        else:
+            self.payouts -= delta
+
+    def uncovered(self, amount: int) -> None:
+        """One ``uncovered_loss`` output."""
+        self.uncovered_records += 1
+        self.uncovered_amount += amount
 
 
 @contextmanager

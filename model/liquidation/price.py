@@ -323,12 +323,17 @@ def _on_grid(inp: LiqInputs, variant: LiquidationModel) -> LiqInputs:
     return inp if step is None else attrs.evolve(inp, tick=step)
 
 
+@implements("LIQ-DSP-01")
 def liquidation_price(
     account: Any, symbol: str, slot: str, marks: Mapping[str, int], profile: Profile
 ) -> PriceResult:
-    """Rule: LIQ-GEN-01. The liquidation price of ``account``'s position ``(symbol, slot)``.
+    """Rules: LIQ-GEN-01, LIQ-DSP-01. The liquidation price of ``account``'s position
+    ``(symbol, slot)``: the venue's display figure.
 
-    The profile's ``[liquidation]`` variant computes the exact price and rounds it.
+    The profile's ``[liquidation]`` variant computes the exact price and rounds it. The engine
+    liquidates by the margin trigger (ACC-LIQ-01 at the mark), not at this price; where the
+    venue's closed form takes the MM at the entry value or counts fees, the two differ by the
+    gap LIQ-DSP-01 states (Bybit linear isolated: ``LP - P* = MMR * |EP - P*|``).
     """
     variant = _variant(profile)
     return variant.liquidation(_on_grid(inputs_for(account, symbol, slot, marks, profile), variant))

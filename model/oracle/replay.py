@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from perpspec.decoding import FieldError, decimal_amount, describe, load_json_line
+from perpspec.decoding import load_json_line
 from perpspec.engine import step
 from perpspec.errors import InputError, Place
 from perpspec.events import (
@@ -34,12 +34,15 @@ from perpspec.events import (
     FillOut,
     FundingPayment,
     FundingRateOut,
+    InsuranceOut,
+    LiquidationOut,
     Reject,
+    UncoveredLossOut,
     decode_line,
     encode_output,
 )
-from perpspec.events.fields import unit_decimals
 from perpspec.oracle.digest import digest
+from perpspec.oracle.expect import LIQUIDATION_UNITS, UNSET, Expect, decode_expect
 from perpspec.outfiles import Sink
 from perpspec.profile import Profile
 from perpspec.profiles import load_profile
@@ -56,26 +59,8 @@ RULES_BY_KIND: Mapping[str, tuple[str, ...]] = {
     "funding_settlement": ("ENG-FUND-01", "FND-PAY-01", "FND-SUM-01"),
     "set_leverage": ("ENG-LEV-01", "ENG-LEV-02"),
     "isolated_margin_transfer": ("ENG-ISO-01", "ENG-ISO-02"),
+    "liquidation": ("LIQ-LOG-01", "LIQ-OUT-01"),
 }
-_UNSET = "<unset>"
-
-
-@attrs.frozen
-class Expect:
-    """Rule: ORC-RPL-02. One decoded ``expect`` record (integers in model units).
-
-    ``reject`` is the expected rejection rule, ``None`` for "accepted", or
-    :data:`_UNSET` when the record does not say (then a rejection is a divergence too).
-    """
-
-    line: int
-    t: int | None
-    reject: str | None = _UNSET
-    balances: Mapping[str, int] = attrs.field(factory=dict)
-    positions: Mapping[tuple[str, str, str], int] = attrs.field(factory=dict)
-    funding: Mapping[str, int] = attrs.field(factory=dict)
-    funding_rate: int | None = None
-    fills: tuple[Mapping[str, Any], ...] | None = None
 
 
 @attrs.frozen
@@ -176,82 +161,6 @@ def _is_header(raw: bytes) -> bool:
     return b'"scenario"' in raw
 
 
-@implements("ORC-RPL-02")
-def decode_expect(raw: bytes, profile: Profile, file: str, lineno: int) -> Expect:
-    """Rules: ORC-RPL-02, EVT-LIM-01. Decode an ``expect`` record strictly (file, line, field on
-    error): a key given twice in one object is refused, as in events."""
-    obj = load_json_line(raw, file, lineno)
-    if not isinstance(obj, dict):
-        raise InputError(Place(file, lineno), f"expected a JSON object per line, got {describe(obj)}")
-    sc = profile.scales
-
-    def fail(field: str, msg: str) -> InputError:
-        return InputError(Place(file, lineno, field), msg)
-
-    def amount(v: Any, unit: str, field: str) -> int:
-        try:
-            return decimal_amount(v, unit, unit_decimals(unit, sc), field)  # as in events (EVT-AMT-01)
-        except FieldError as exc:
-            raise exc.at(file, lineno) from None
-
-    def table(v: Any, field: str) -> dict[str, Any]:
-        if not isinstance(v, dict):
-            raise fail(field, f"expected an object keyed by account, got {describe(v)}")
-        return v
-
-    allowed = {"v", "kind", "t", "reject", "balances", "positions", "funding", "funding_rate", "fills"}
-    for key in obj:
-        if key not in allowed:
-            raise fail(str(key), f"unknown field of an expect record; expected: {', '.join(sorted(allowed))}")
-    if obj.get("v") != 1 or type(obj.get("v")) is not int:
-        raise fail("v", f"expected the format version 1, got {describe(obj.get('v'))}")
-    t = obj.get("t")
-    if t is not None and type(t) is not int:
-        raise fail("t", f"expected an integer time in ms, got {describe(t)}")
-    reject: str | None = _UNSET
-    if "reject" in obj:
-        reject = obj["reject"]
-        if reject is not None and not isinstance(reject, str):
-            raise fail("reject", "expected a rule ID string or null")
-    balances = {
-        str(k): amount(v, "money", f"balances.{k}")
-        for k, v in table(obj.get("balances", {}), "balances").items()
-    }
-    positions: dict[tuple[str, str, str], int] = {}
-    for aid, pos in table(obj.get("positions", {}), "positions").items():
-        for key, v in table(pos, f"positions.{aid}").items():
-            sym, _, slot = str(key).partition("/")
-            positions[(str(aid), sym, slot or "BOTH")] = amount(v, "size", f"positions.{aid}.{key}")
-    funding = {
-        str(k): amount(v, "money", f"funding.{k}")
-        for k, v in table(obj.get("funding", {}), "funding").items()
-    }
-    rate = None
-    if obj.get("funding_rate") is not None:
-        rate = amount(obj["funding_rate"], "rate", "funding_rate")
-    fills: tuple[Mapping[str, Any], ...] | None = None
-    if "fills" in obj:
-        if not isinstance(obj["fills"], list):
-            raise fail("fills", "expected a list of fills")
-        units = {"qty": "size", "price": "price", "fee": "money", "realized_pnl": "money", "position": "size"}
-        out = []
-        for i, f in enumerate(obj["fills"]):
-            if not isinstance(f, dict) or not isinstance(f.get("account"), str):
-                raise fail(f"fills[{i}].account", "each fill needs an 'account' string")
-            one: dict[str, Any] = {"account": f["account"]}
-            for key, v in f.items():
-                if key == "account":
-                    continue
-                if key not in units:
-                    raise fail(
-                        f"fills[{i}].{key}", f"unknown fill field; expected: account, {', '.join(units)}"
-                    )
-                one[key] = amount(v, units[key], f"fills[{i}].{key}")
-            out.append(one)
-        fills = tuple(out)
-    return Expect(lineno, t, reject, balances, positions, funding, rate, fills)
-
-
 @implements("ORC-RPL-01")
 def iter_log(path: Path, profile: Profile, progress: Any = None) -> Iterator[tuple[int, Event | Expect]]:
     """Rule: ORC-RPL-01. The log's events and expect records in order, with their line numbers.
@@ -298,7 +207,8 @@ def _fmt(v: int | None, decimals: int) -> str:
 def check(exp: Expect, event_line: int, event: Event, ex: Exchange, outs: list[Any]) -> Divergence | None:
     """Rule: ORC-RPL-03. Compare one expect record with the model after ``event``.
 
-    Order of checks: rejection, balances, positions, funding payments, funding rate, fills.
+    Order of checks: rejection, balances, positions, funding payments, funding rate, fills,
+    liquidations, insurance fund balances.
     """
     sc = ex.profile.scales
     kind = type(event).kind
@@ -319,8 +229,8 @@ def check(exp: Expect, event_line: int, event: Event, ex: Exchange, outs: list[A
         """An account's value off its expectation: both at the value's scale, the event's rules."""
         return div(field, _fmt(want, decimals), _fmt(got, decimals), base_rules, (aid,))
 
-    if exp.reject != got_reject and not (exp.reject == _UNSET and got_reject is None):
-        want = "accepted" if exp.reject in (None, _UNSET) else f"rejected by {exp.reject}"
+    if exp.reject != got_reject and not (exp.reject == UNSET and got_reject is None):
+        want = "accepted" if exp.reject in (None, UNSET) else f"rejected by {exp.reject}"
         got = "accepted" if got_reject is None else f"rejected by {got_reject}: {rejects[0].reason}"
         return div("reject", want, got, base_rules)
     for aid, want_bal in exp.balances.items():
@@ -360,7 +270,77 @@ def check(exp: Expect, event_line: int, event: Event, ex: Exchange, outs: list[A
                 ("ENG-FUND-01", "FND-AVG-01", "FND-CLP-01", "FND-CAP-01"),
             )
     if exp.fills is not None:
-        return _check_fills(exp.fills, outs, sc, div)
+        d = _check_fills(exp.fills, outs, sc, div)
+        if d is not None:
+            return d
+    if exp.liquidations is not None:
+        d = _check_liquidations(exp.liquidations, outs, sc, div)
+        if d is not None:
+            return d
+    for fund, want_bal in exp.insurance.items():
+        got_fund = ex.insurance.balances.get(fund)
+        if got_fund != want_bal:
+            moved = tuple(o.account for o in outs if isinstance(o, InsuranceOut) and o.fund == fund)
+            return div(
+                f"insurance.{fund}",
+                _fmt(want_bal, sc.money_decimals),
+                "no such fund" if got_fund is None else _fmt(got_fund, sc.money_decimals),
+                ("INS-OUT-01", "INS-PAY-01", "LIQ-SET-01", "LIQ-SET-02"),
+                moved,
+            )
+    return None
+
+
+@implements("ORC-RPL-03")
+def _check_liquidations(
+    want: tuple[Mapping[str, Any], ...], outs: list[Any], sc: Any, div: Any
+) -> Divergence | None:
+    """Rule: ORC-RPL-03. The event's ``liquidation`` outputs (LIQ-OUT-01) against the expected
+    parts, in order: their count, then each given field of each part; the rules are the part's
+    own ``rule_id`` (the rule that sized its slice) and LIQ-OUT-01."""
+    got = [o for o in outs if isinstance(o, LiquidationOut)]
+    if len(got) != len(want):
+        ids = tuple(dict.fromkeys(o.rule_id for o in got))
+        return div(
+            "liquidations",
+            f"{len(want)} liquidation part(s)",
+            f"{len(got)} liquidation part(s)",
+            ("LIQ-PAS-01", "LIQ-OUT-01", *ids),
+            tuple(dict.fromkeys(str(w["account"]) for w in want)),
+        )
+    decimals = {
+        "size": sc.size_decimals,
+        "price": sc.price_decimals,
+        "money": sc.money_decimals,
+    }
+    for i, (w, o) in enumerate(zip(want, got, strict=True)):
+        values: dict[str, Any] = {
+            "account": o.account,
+            "symbol": o.symbol,
+            "slot": o.slot,
+            "counterparty": o.counterparty,
+            "qty": o.qty,
+            "price": o.price,
+            "position": o.position,
+            "realized_pnl": o.realized_pnl,
+            "fee": o.fee,
+            "counterparty_fee": o.counterparty_fee,
+            "insurance_delta": o.insurance_delta,
+            "deficit": o.deficit,
+        }
+        expected = {"slot": "BOTH", **w}
+        for key, value in expected.items():
+            if values[key] == value:
+                continue
+            rules = (o.rule_id, "LIQ-OUT-01")
+            if key in LIQUIDATION_UNITS:
+                dec = decimals[LIQUIDATION_UNITS[key]]
+                return div(
+                    f"liquidations[{i}].{key}", _fmt(value, dec), _fmt(values[key], dec), rules, (o.account,)
+                )
+            return div(
+                f"liquidations[{i}].{key}", str(value), str(values[key]), rules, (str(value), o.account)
+            )
     return None
 
 
@@ -412,8 +392,10 @@ def _touched(event: Event, outs: list[Any]) -> tuple[str, ...]:
         if isinstance(v, str):
             names.append(v)
     for o in outs:
-        if isinstance(o, (FillOut, BadDebtOut)):
+        if isinstance(o, (FillOut, BadDebtOut, LiquidationOut, UncoveredLossOut)):
             names.append(o.account)
+        if isinstance(o, LiquidationOut):
+            names.append(o.counterparty)
     return tuple(dict.fromkeys(names))
 
 

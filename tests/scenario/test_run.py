@@ -60,6 +60,7 @@ def test_run_writes_the_report_and_consistent_numbers(tmp_path: Path) -> None:
     assert code == 0, text
     assert sorted(p.name for p in out.iterdir()) == [
         "funding_rate.png",
+        "liquidations.png",
         "mark_index.png",
         "open_interest.png",
         "summary.json",
@@ -90,7 +91,7 @@ def test_same_scenario_same_bytes(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     assert run(str(path), "--out", str(a))[0] == 0
     assert run(str(path), "--out", str(b))[0] == 0
-    for f in ("summary.json", "mark_index.png", "funding_rate.png", "open_interest.png"):
+    for f in ("summary.json", "mark_index.png", "funding_rate.png", "open_interest.png", "liquidations.png"):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
 
 
