@@ -58,7 +58,13 @@ def liquidator_fee(base: int, maximum: int, increase: int, slots: int, grace_slo
 
 @implements("LIQ-DRF-12")
 def if_fee(
-    shortage: int, base: int, margin_ratio: int, liq_fee: int, price: int, max_if_fee: int, scales: tuple[int, int, int]
+    shortage: int,
+    base: int,
+    margin_ratio: int,
+    liq_fee: int,
+    price: int,
+    max_if_fee: int,
+    scales: tuple[int, int, int],
 ) -> int:
     """Rule: LIQ-DRF-12. The insurance-fund fee (10^-6) for a ``shortage`` (money units) on a
     position of ``|base|`` = ``base`` (size units) at oracle ``price``; ``margin_ratio`` is
@@ -74,7 +80,9 @@ def if_fee(
 
 
 @implements("LIQ-DRF-13")
-def base_to_cover(shortage: int, margin_ratio: int, liq_fee: int, fee_if: int, price: int, k: int) -> int | None:
+def base_to_cover(
+    shortage: int, margin_ratio: int, liq_fee: int, fee_if: int, price: int, k: int
+) -> int | None:
     """Rule: LIQ-DRF-13. The base (size units, before the lot) whose takeover at ``price`` covers
     ``shortage``: :math:`\\lfloor shortage \\cdot 10^k / (\\lfloor P (m - f_{liq}) / F \\rfloor -
     \\lfloor P f_{if} / F \\rfloor) \\rfloor`; ``None`` (unbounded) when the denominator is not

@@ -64,7 +64,8 @@ def fillable_price(
 @implements("LIQ-DYDX-12")
 def position_limits(abs_notional: int, min_notional: int, portion: int) -> tuple[int, int]:
     """Rule: LIQ-DYDX-12. ``(min, max)`` notional liquidatable of a position per block:
-    :math:`min = \\min(min\\_notional, |N|)`, :math:`max = \\max(min, \\lfloor |N| \\cdot portion \\rfloor)`."""
+    :math:`min = \\min(min\\_notional, |N|)`,
+    :math:`max = \\max(min, \\lfloor |N| \\cdot portion \\rfloor)`."""
     low = min(min_notional, abs_notional)
     return low, max(low, int(div_floor(abs_notional * portion, RATE_ONE)))
 
@@ -122,7 +123,8 @@ class DydxProcedure(LiquidationProcedure):
     def size_delta(self, abs_notional: int, size: int, price: int, lot: int, k: int) -> int:
         """Rules: LIQ-DYDX-12, LIQ-DYDX-13. The base to liquidate this block (size units):
         ``|q|`` when :math:`|N| \\le M` (``M`` the smaller of the position and subaccount limits)
-        or :math:`|q| \\le lot`; else :math:`clamp(\\lfloor \\lfloor M 10^k / p \\rfloor \\rfloor_{lot}, lot, |q|)`."""
+        or :math:`|q| \\le lot`; else
+        :math:`clamp(\\lfloor \\lfloor M 10^k / p \\rfloor \\rfloor_{lot}, lot, |q|)`."""
         _, cap = position_limits(abs_notional, self.min_position_notional, self.max_position_portion)
         if self.max_notional_liquidated is not None:
             cap = min(cap, self.max_notional_liquidated)

@@ -71,7 +71,7 @@ class MarginModel(Variant):
     def maintenance_ratio(self, size: int) -> int | None:
         """The maintenance-margin ratio (10^-8 of the notional) of a position of ``size`` (size
         units, absolute), for procedures that size a slice by the margin it frees (Drift's
-        ``get_margin_ratio``, LIQ-DRF-12); default: the flat rate, ``None`` for other models."""
+        ``get_margin_ratio``, LIQ-DRF-13); default: the flat rate, ``None`` for other models."""
         return self.flat_maintenance_rate()
 
     def max_leverage(self, notional: Term) -> Term | None:
