@@ -140,7 +140,12 @@ def liquidate_unit(
     ex: Exchange, proc: LiquidationProcedure, aid: str, key: Key | None
 ) -> tuple[Exchange, list[Output]]:
     """Rules: LIQ-UNT-01, LIQ-UNC-01. Plan and execute rounds of slices for one unit while it is
-    liquidatable; then cover a closed unit's deficit from the fund, the rest uncovered."""
+    liquidatable; then cover a closed unit's deficit from the fund, the rest uncovered.
+
+    The unit's status is updated after every round that executed a slice (``last_slice`` = the
+    event's time, ``slices`` + 1), so a later round of the same event sees that a slice already
+    ran in it (``status.slices > 0 and status.last_slice == unit.t``). A unit that is liquidatable
+    but had no slice gets a status with ``slices = 0``."""
     outs: list[Output] = []
     uid = unit_id(aid, key)
     acted = False
@@ -152,28 +157,36 @@ def liquidate_unit(
         slices = proc.plan(unit)
         if not slices:
             break
-        refused = False
+        refused = done = False
         for sl in slices:
             ex, more, ok = execute_slice(ex, proc, aid, key, sl)
             outs.extend(more)
             if not ok:
                 refused = True
                 break
+            done = True
+        if done:
             acted = True
+            old = ex.liquidations.get(uid)
+            ex = _with_status(
+                ex,
+                uid,
+                LiquidationStatus(
+                    started=ex.t if old is None else old.started,
+                    last_slice=ex.t,
+                    slices=1 if old is None else old.slices + 1,
+                ),
+            )
         if refused:
             break
     unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
     still = triggered(ex, unit)
     status = ex.liquidations.get(uid)
-    if acted or (still and status is None):
-        new_status = (
-            LiquidationStatus(started=ex.t, last_slice=ex.t, slices=1)
-            if status is None
-            else LiquidationStatus(
-                started=status.started, last_slice=ex.t, slices=status.slices + (1 if acted else 0)
-            )
-        )
-        ex = _with_status(ex, uid, new_status if unit.positions else None)
+    if not unit.positions:
+        if status is not None:
+            ex = _with_status(ex, uid, None)
+    elif still and status is None:
+        ex = _with_status(ex, uid, LiquidationStatus(started=ex.t, last_slice=ex.t, slices=0))
     elif status is not None and not still and unit.collateral >= unit.requirement:
         ex = _with_status(ex, uid, None)  # margin restored (with the buffer, LIQ-TRG-03)
     if acted and not unit.positions:

@@ -5,10 +5,11 @@ shows it to the procedure, :func:`triggered` applies the trigger (ACC-LIQ-01, LI
 :class:`~perpspec.liquidation.procedure.Slice` is executed (:func:`execute_slice`) as parts at the
 valuation price, at a given price or into the book (LIQ-EXE-01), each part a trade with the
 counterparty through the same side function a fill uses (:func:`perpspec.engine.fills.trade_side`),
-and settled by its fees (LIQ-SET-01) or against the bankruptcy price (LIQ-SET-02), the fund
-paying or refusing (INS-PAY-01, INS-REF-01).
+and settled by its fees (LIQ-SET-01), against the bankruptcy price (LIQ-SET-02), the fund
+paying or refusing (INS-PAY-01, INS-REF-01), or as a takeover of the released margin by the
+counterparty (LIQ-SET-03).
 
-Rules: LIQ-UNT-01, LIQ-TRG-01, LIQ-EXE-01, LIQ-SET-01, LIQ-SET-02, INS-REF-01, INV-09.
+Rules: LIQ-UNT-01, LIQ-TRG-01, LIQ-EXE-01, LIQ-SET-01, LIQ-SET-02, LIQ-SET-03, INS-REF-01, INV-09.
 """
 
 from __future__ import annotations
@@ -172,7 +173,33 @@ def _unit_mm(ex: Exchange, acct: Account, key: Key | None, marks: Mapping[str, i
     return acc_mod.isolated_requirement(acct, key, marks, ex.profile, oi).maintenance
 
 
-@implements("LIQ-EXE-01", "LIQ-SET-01", "LIQ-SET-02", "INS-REF-01", "INV-09")
+@implements("LIQ-SET-02", "LIQ-SET-03")
+def _give_up(
+    ex: Exchange,
+    acct: Account,
+    unit_key: Key | None,
+    key: Key,
+    scratch: Position,
+    qty: int,
+    size: int,
+    marks: Mapping[str, int],
+) -> tuple[int, int]:
+    """Rules: LIQ-SET-02, LIQ-SET-03. The unit's collateral ``C`` before the slice and the share
+    :math:`g = \\lceil C (MM - MM') / MM \\rceil` the slice releases (all of ``C`` when it closes
+    the unit, :math:`\\lceil C \\Delta q / |q| \\rceil` when ``MM = 0``)."""
+    unit = unit_view(ex, acct, unit_key, marks)
+    c0, mm0 = unit.collateral, unit.maintenance
+    positions = dict(acct.positions)
+    positions[key] = scratch
+    after = Account(acct.id, acct.collateral, positions, acct.hedge_mode)
+    if not unit_positions(after, unit_key):
+        return c0, c0
+    if mm0 > 0:
+        return c0, int(div_ceil(c0 * (mm0 - _unit_mm(ex, after, unit_key, marks)), mm0))
+    return c0, int(div_ceil(c0 * qty, size))
+
+
+@implements("LIQ-EXE-01", "LIQ-SET-01", "LIQ-SET-02", "LIQ-SET-03", "INS-REF-01", "INV-09")
 def execute_slice(
     ex: Exchange,
     proc: LiquidationProcedure,
@@ -181,7 +208,8 @@ def execute_slice(
     sl: Slice,
     counterparty: str = "",
 ) -> tuple[Exchange, list[Output], bool]:
-    """Rules: LIQ-EXE-01, LIQ-SET-01, LIQ-SET-02, INS-REF-01, INV-09. Execute and settle one slice.
+    """Rules: LIQ-EXE-01, LIQ-SET-01, LIQ-SET-02, LIQ-SET-03, INS-REF-01, INV-09. Execute and
+    settle one slice.
 
     Returns the new exchange, the outputs and ``False`` when the fund refused the slice (it is
     then not made: an uncovered-loss record says so and the state is unchanged otherwise).
@@ -214,19 +242,12 @@ def execute_slice(
     fund = policy.fund_of(sym)
     balance = ex.insurance.balances.get(fund, 0)
     fee = cp_fee = if_delta = 0
-    if sl.settle is Settle.BANKRUPTCY:
-        unit = unit_view(ex, acct, unit_key, marks)
-        c0, mm0 = unit.collateral, unit.maintenance
-        positions = dict(acct.positions)
-        positions[sl.key] = scratch
-        after = Account(acct.id, acct.collateral, positions, acct.hedge_mode)
-        closes_unit = not unit_positions(after, unit_key)
-        if closes_unit:
-            give_up = c0
-        elif mm0 > 0:
-            give_up = int(div_ceil(c0 * (mm0 - _unit_mm(ex, after, unit_key, marks)), mm0))
-        else:
-            give_up = int(div_ceil(c0 * qty, abs(pos.size)))
+    if sl.settle is Settle.TAKEOVER:
+        c0, give_up = _give_up(ex, acct, unit_key, sl.key, scratch, qty, abs(pos.size), marks)
+        cp_fee = give_up if c0 > 0 else 0  # the counterparty takes the margin the slice releases
+        adjust = -cp_fee
+    elif sl.settle is Settle.BANKRUPTCY:
+        c0, give_up = _give_up(ex, acct, unit_key, sl.key, scratch, qty, abs(pos.size), marks)
         d = d_eq + give_up  # what the fund gets (> 0) or pays (< 0) against the bankruptcy price
         nominal = int(mrt.fee(qty, mark, mrt.notional(qty, mark), sl.fee_rate)) if sl.fee_rate else 0
         if d >= 0:

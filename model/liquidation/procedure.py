@@ -14,7 +14,10 @@ procedure plans. A slice closes ``qty`` of one position against a counterparty a
   the counterparty), or ``BANKRUPTCY`` (the slice is settled against the bankruptcy price: the
   account ends with exactly what closing the slice at the bankruptcy price would leave it, and
   the insurance fund takes the difference, :math:`\\Delta IF = b (p_{exec} - p_{bk}) \\Delta q`,
-  its positive part capped at ``surplus_cap`` of the slice's notional when the venue caps it).
+  its positive part capped at ``surplus_cap`` of the slice's notional when the venue caps it),
+  or ``TAKEOVER`` (LIQ-SET-03: the counterparty takes the slice and the share ``g`` of the
+  unit's collateral the slice releases, when positive: a backstop vault taking over positions
+  and margin; no fund delta).
 
 The bankruptcy price of a slice is the one at which closing it costs the unit its share of the
 collateral in proportion to the maintenance margin it releases,
@@ -63,10 +66,11 @@ class Execution(enum.Enum):
 
 
 class Settle(enum.Enum):
-    """Rules: LIQ-SET-01, LIQ-SET-02. How a slice is settled (see the module docstring)."""
+    """Rules: LIQ-SET-01, LIQ-SET-02, LIQ-SET-03. How a slice is settled (see the module docstring)."""
 
     FEES = "fees"
     BANKRUPTCY = "bankruptcy"
+    TAKEOVER = "takeover"
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -48,6 +48,11 @@ class LiquidationTrigger(Variant):
         """Does :meth:`requirement` read ``close_fee``? Default ``False``."""
         return False
 
+    def margin_buffer(self) -> Rate:
+        """The rate of the notional added to ``R`` once the unit is being liquidated (LIQ-TRG-03;
+        a procedure that sizes a slice to restore ``R`` reads it); default 0."""
+        return Rate(0)
+
 
 @variant("liquidation_trigger", "maintenance")
 @attrs.frozen
@@ -91,6 +96,9 @@ class BufferTrigger(LiquidationTrigger):
         if not in_liquidation:
             return maintenance
         return maintenance + int(div_ceil(notional * self.buffer, RATE_ONE))
+
+    def margin_buffer(self) -> Rate:
+        return self.buffer
 
 
 DEFAULT_TRIGGER = MaintenanceTrigger()

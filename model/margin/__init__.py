@@ -68,6 +68,12 @@ class MarginModel(Variant):
         """The one maintenance rate (10^-8) of a flat model; default ``None``: not flat."""
         return None
 
+    def maintenance_ratio(self, size: int) -> int | None:
+        """The maintenance-margin ratio (10^-8 of the notional) of a position of ``size`` (size
+        units, absolute), for procedures that size a slice by the margin it frees (Drift's
+        ``get_margin_ratio``, LIQ-DRF-13); default: the flat rate, ``None`` for other models."""
+        return self.flat_maintenance_rate()
+
     def max_leverage(self, notional: Term) -> Term | None:
         """The highest leverage the model allows at position notional ``notional`` (money units;
         ENG-LEV-01); default ``None``: the model states no maximum."""

@@ -23,6 +23,7 @@ from perpspec.quantities import Money
 from perpspec.ranges import ranged
 from perpspec.registry import variant
 from perpspec.traceability import implements
+from perpspec.units import RATE_ONE
 
 MARGIN_PRECISION = 10_000
 SPOT_WEIGHT_PRECISION = 10_000
@@ -171,6 +172,10 @@ class DriftSizePremium(MarginModel):
         """Rule: MRG-DRF-03. :math:`\\lfloor N \\cdot \\max(custom, ratio) / 10^4 \\rfloor` (quote units)."""
         ratio = max(custom_ratio, self.margin_ratio(int(pos.size), kind, high_leverage))
         return int(div_floor(pos.notional * ratio, MARGIN_PRECISION))
+
+    def maintenance_ratio(self, size: int) -> int | None:
+        """The normal-mode maintenance ratio at ``size`` (MRG-DRF-01), 1e-4 read as 10^-8."""
+        return self.margin_ratio(size, Requirement.MAINTENANCE) * (RATE_ONE // MARGIN_PRECISION)
 
     @implements("MRG-DRF-03")
     def maintenance(self, pos: PositionRisk) -> int:
