@@ -148,11 +148,16 @@ def liquidate_unit(
     but had no slice gets a status with ``slices = 0``."""
     outs: list[Output] = []
     uid = unit_id(aid, key)
-    acted = False
+    acted = stale = False
+    unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
+    still = triggered(ex, unit)
+    if not still and uid not in ex.liquidations:
+        return ex, outs  # the common case: a candidate that is not liquidatable
     for _ in range(MAX_ROUNDS):
-        acct = ex.accounts[aid]
-        unit = unit_view(ex, acct, key, ex.marks())
-        if not triggered(ex, unit):
+        if stale:
+            unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
+            still, stale = triggered(ex, unit), False
+        if not still:
             break
         slices = proc.plan(unit)
         if not slices:
@@ -166,7 +171,7 @@ def liquidate_unit(
                 break
             done = True
         if done:
-            acted = True
+            acted = stale = True
             old = ex.liquidations.get(uid)
             ex = _with_status(
                 ex,
@@ -179,8 +184,9 @@ def liquidate_unit(
             )
         if refused:
             break
-    unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
-    still = triggered(ex, unit)
+    if stale:
+        unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
+        still = triggered(ex, unit)
     status = ex.liquidations.get(uid)
     if not unit.positions:
         if status is not None:

@@ -12,16 +12,20 @@ The band. A unit's slack is :math:`S = C - R` (collateral minus the trigger's re
 the prices of the check, less a rounding allowance of 4 money units per market and 4 more. With
 the unit's notional in market ``j`` :math:`N_j` (money units, the sum over its positions there)
 and ``k`` markets, a move of market ``j`` alone changes ``C − R`` by at most
-:math:`K \\cdot |N_j(p) - N_j(P)|`, ``K = 3``: the uPnL moves one for one with the notional,
-the maintenance margin at most as fast (every margin model's rate is at most 100%; models whose
-margin reads the open interest are not banded, see below), and the close fee or the buffer at
-most as fast again (rates below 100%). Giving each market ``S/k``, the unit is safe while
-:math:`K |N_j(p) - N_j(P)| < S/k` in every market:
+:math:`K \cdot |N_j(p) - N_j(P)|`: in the adverse direction the uPnL falls one for one with the
+notional (asset weights are at most 1); the maintenance margin is non-decreasing in the notional
+with a rate of at most 100% (INV-20; models whose margin reads the open interest are not banded,
+see below), and the close fee or the buffer (rates below 100%) follow the notional. So ``K = 1``
+where the adverse move shrinks the notional (a linear long falling, an inverse short rising), ``K
+= 3`` where it grows it, ``K = 2`` for a favourable move that grows the notional (margin and fee
+may outgrow the uPnL gain, which is not counted) and no bound for a favourable move that shrinks
+it; a market held both long and short has ``K = 3`` both ways (:data:`_FACTORS`). Giving each
+market ``S/k``, the unit is safe while :math:`K |N_j(p) - N_j(P)| < S/k` in every market:
 
-- linear (:math:`N \\propto p`): :math:`|p - P| < \\delta = S P / (k K N_j)`, so the band is
-  :math:`(P - \\lceil\\delta\\rceil, P + \\lceil\\delta\\rceil)` (open);
-- inverse (:math:`N \\propto 1/p`): :math:`p > P kKN/(kKN + S)` and, when :math:`kKN > S`,
-  :math:`p < P kKN/(kKN - S)` (no upper bound otherwise).
+- linear (:math:`N \propto p`): :math:`|p - P| < \delta = S P / (k K N_j)`, so the band's bound
+  on that side is :math:`P \mp \lceil\delta\rceil` (open);
+- inverse (:math:`N \propto 1/p`): :math:`p > P kKN/(kKN + S)` below and, when :math:`kKN > S`,
+  :math:`p < P kKN/(kKN - S)` above (no upper bound otherwise).
 
 An account's band in a market is the narrowest of its units' bands there. An account with a unit
 whose slack is not positive after the allowance, or holding a market whose margin model reads the
@@ -50,7 +54,7 @@ from perpspec.position import Position
 from perpspec.state import Exchange
 from perpspec.traceability import implements
 
-#: the Lipschitz factor of ``C - R`` in the notional (see the module docstring)
+#: the largest Lipschitz factor of ``C - R`` in the notional (see the module docstring)
 K = 3
 #: rounding allowance, money units per market of a unit, and per unit
 ALLOWANCE = 4
@@ -175,6 +179,7 @@ def account_bands(
     bands: dict[str, tuple[int, int | None]] = {}
     for key, positions in _units(acct):
         notional: dict[str, int] = {}
+        sides: dict[str, int] = {}  # symbol -> OR of 1 (long) and 2 (short)
         close_fee = 0
         for (sym, _slot), p in positions:
             mrt = rt.markets[sym]
@@ -184,6 +189,7 @@ def account_bands(
             size = abs(p.size)
             n = mrt.notional(size, price)
             notional[sym] = notional.get(sym, 0) + n
+            sides[sym] = sides.get(sym, 0) | (1 if p.size > 0 else 2)
             if trigger.reads_close_fee():
                 close_fee += mrt.fee(size, price, n, rt.taker_rate)
         if key is None:
@@ -200,7 +206,9 @@ def account_bands(
             return None
         for sym, n in notional.items():
             price = marks[sym]
-            lo, hi = _band(price, n, slack, k, rt.markets[sym].inverse)
+            inverse = rt.markets[sym].inverse
+            k_lo, k_hi = _FACTORS[(inverse, sides[sym])]
+            lo, hi = _band(price, n, slack, k, inverse, k_lo, k_hi)
             old = bands.get(sym)
             if old is not None:
                 lo = max(lo, old[0])
@@ -209,19 +217,40 @@ def account_bands(
     return tuple((sym, lo, hi) for sym, (lo, hi) in sorted(bands.items()))
 
 
-def _band(price: int, notional: int, slack: int, k: int, inverse: bool) -> tuple[int, int | None]:
-    """``(lo, hi)``: the open band of valuation prices around ``price`` (see the module docstring)."""
+#: ``(inverse, sides) -> (K below, K above)``: the Lipschitz factor of ``C - R`` in the notional for
+#: a move down and a move up (``None``: that move cannot lower ``C - R``). ``sides`` 1: long only,
+#: 2: short only, 3: both. The adverse move changes the uPnL one for one with the notional; the
+#: margin, fee and buffer follow the notional, which grows (factor 3) or shrinks (factor 1) with
+#: it. The favourable move gains uPnL while a growing notional may add margin, fee and buffer
+#: (factor 2, the uPnL gain not counted); a shrinking one cannot lower ``C - R`` (no bound).
+_FACTORS: dict[tuple[bool, int], tuple[int | None, int | None]] = {
+    (False, 1): (1, 2),  # linear long: down is adverse, N shrinks; up grows N
+    (False, 2): (None, K),  # linear short: up is adverse and grows N; down is safe
+    (False, 3): (K, K),
+    (True, 1): (K, None),  # inverse long: down is adverse and grows N (N ~ 1/p); up is safe
+    (True, 2): (2, 1),  # inverse short: up is adverse, N shrinks; down grows N
+    (True, 3): (K, K),
+}
+
+
+def _band(
+    price: int, notional: int, slack: int, k: int, inverse: bool, k_lo: int | None, k_hi: int | None
+) -> tuple[int, int | None]:
+    """``(lo, hi)``: the open band of valuation prices around ``price`` (see the module docstring);
+    ``lo = 0`` and ``hi = None`` where the move that way needs no bound."""
     if notional <= 0:
         return 0, None  # nothing at risk in this market: never crossed
-    kkn = k * K * notional
     if not inverse:
-        delta = -(-slack * price // kkn)  # ceil(S P / (k K N))
-        return price - delta, price + delta
-    lo = price * kkn // (kkn + slack)  # crossed at p <= floor(P kKN / (kKN + S))
+        lo = 0 if k_lo is None else price + (-slack * price) // (k * k_lo * notional)  # P - ceil(S P/(k K N))
+        hi = None if k_hi is None else price - (-slack * price) // (k * k_hi * notional)
+        return lo, hi
+    lo = 0 if k_lo is None else price * (k * k_lo * notional) // (k * k_lo * notional + slack)
+    if k_hi is None:
+        return lo, None
+    kkn = k * k_hi * notional
     if kkn <= slack:
         return lo, None
-    hi = -(-price * kkn // (kkn - slack))  # crossed at p >= ceil(P kKN / (kKN - S))
-    return lo, hi
+    return lo, -(-price * kkn // (kkn - slack))  # crossed at p >= ceil(P kKN / (kKN - S))
 
 
 __all__ = ["ALLOWANCE", "K", "LiquidationIndex", "account_bands"]

@@ -17,6 +17,8 @@ consecutive same-kind events is stepped as one timed batch (a settlement is time
     python tests/bench/replay_bench.py --scale 0.01    # 1,000 accounts, 10,000 fills, 864 ticks
     python tests/bench/replay_bench.py --scale 0.01 --cprofile 20000 --scenario
 
+    python tests/bench/replay_bench.py --crash         # 100,000 levered longs, a 30% fall in 10 min
+
 The target is >= 200,000 events/s on one core.
 """
 
@@ -95,6 +97,50 @@ def generate(path: Path, accounts: int, fills: int, ticks: int, seed: int = 1) -
     return n
 
 
+def generate_crash(path: Path, accounts: int, minutes: int = 10, fall_pct: int = 30, seed: int = 1) -> int:
+    """Write a crash log; return the number of events. ``accounts`` highly levered longs (1,000
+    USDT each at 50x leverage, notional 10,000 to 45,000 USDT: effective leverage 10x to 45x) buy
+    from one well-funded market maker at 60,000; then the mark falls ``fall_pct``% over
+    ``minutes`` minutes, one tick a second with noise, and a fill between two random longs every
+    tick. Every long is liquidated on the way down (the last ones near a 10% fall)."""
+    profile = load_profile("binance-usdm")
+    pd, sd = profile.scales.price_decimals, profile.scales.size_decimals
+    rng = random.Random(seed)
+    tick = 10
+    p0 = 6_000_000
+    n = 0
+    with path.open("w") as fh:
+        w = fh.write
+        w('{"v":1,"kind":"deposit","t":0,"account":"mm","amount":"100000000000"}\n')
+        w(f'{{"v":1,"kind":"mark_price","t":0,"symbol":"BTCUSDT","price":"{format_units(p0, pd)}"}}\n')
+        n += 2
+        qtys = [rng.randint(10_000, 45_000) * 10**sd // 60_000 for _ in range(accounts)]  # 0.001 BTC
+        for i in range(accounts):
+            w(f'{{"v":1,"kind":"deposit","t":1,"account":"a{i}","amount":"1000"}}\n')
+            w(f'{{"v":1,"kind":"set_leverage","t":1,"account":"a{i}","symbol":"BTCUSDT","leverage":50}}\n')
+        for i, qty in enumerate(qtys):
+            w(
+                f'{{"v":1,"kind":"fill","t":2,"symbol":"BTCUSDT","qty":"{format_units(qty, sd)}",'
+                f'"price":"{format_units(p0, pd)}","buyer":"a{i}","seller":"mm","maker":"seller"}}\n'
+            )
+        n += 3 * accounts
+        seconds = minutes * 60
+        for k in range(1, seconds + 1):
+            t = 1_000 + k * 1_000
+            drift = p0 * fall_pct * k // (100 * seconds)
+            price = max(tick, (p0 - drift + tick * rng.randint(-30, 30)) // tick * tick)
+            w(
+                f'{{"v":1,"kind":"mark_price","t":{t},"symbol":"BTCUSDT","price":"{format_units(price, pd)}"}}\n'
+            )
+            b, s = rng.sample(range(accounts), 2)
+            w(
+                f'{{"v":1,"kind":"fill","t":{t + 1},"symbol":"BTCUSDT","qty":"0.001",'
+                f'"price":"{format_units(price, pd)}","buyer":"a{b}","seller":"a{s}","maker":"seller"}}\n'
+            )
+            n += 2
+    return n
+
+
 #: Lines read, decoded and stepped per chunk: decoding is timed per kind over the chunk's lines
 #: of that kind, stepping per run of consecutive same-kind events, so a timer call (about
 #: 0.7 us) is paid per batch, not per event.
@@ -122,6 +168,8 @@ class Stats:
         self.settlements: list[tuple[int, int]] = []
         self.cpu_ns = 0  # the whole replay loop, timers and file reading included
         self.timer_ns = 0  # the cost of one timer reading, subtracted from every batch
+        self.liquidations = 0  # liquidation output records (executed parts)
+        self.liquidated: set[str] = set()  # accounts with at least one liquidation part
 
 
 def replay(path: Path, limit: int | None = None, freeze_every: int = 0) -> Stats:
@@ -185,6 +233,10 @@ def replay(path: Path, limit: int | None = None, freeze_every: int = 0) -> Stats
                         ex, outs = step(ex, ev)
                         if outs and outs[0].kind == "reject":
                             rejected += 1
+                        elif len(outs) > 4 or (outs and outs[-1].kind != "fee"):
+                            liq = [o for o in outs if o.kind == "liquidation"]
+                            st.liquidations += len(liq)
+                            st.liquidated.update(o.account for o in liq)
                     t1 = clock()
                     kinds[kind][2] += t1 - t0 - cost
                 row = kinds[kind]
@@ -241,6 +293,11 @@ def report(st: Stats, wall: float) -> None:
             f"funding settlement: {len(ms)} x, {min(ms):,.0f} / {max(ms):,.0f} ms (best / worst) over "
             f"{min(holders):,} .. {max(holders):,} holders (step CPU time, outputs included)"
         )
+    if st.liquidations:
+        print(
+            f"liquidations: {st.liquidations:,} parts, {len(st.liquidated):,} accounts liquidated, "
+            f"{st.liquidations * 1_000_000_000 / st.cpu_ns:,.0f} parts per CPU second of the whole loop"
+        )
     print(f"timer: process_time_ns costs {st.timer_ns:,} ns a reading here (subtracted per batch)")
     cpu = st.cpu_ns / 1e9  # display only
     print(
@@ -270,6 +327,11 @@ def main() -> int:
     ap.add_argument("--accounts", type=int, default=100_000)
     ap.add_argument("--fills", type=int, default=1_000_000)
     ap.add_argument("--ticks", type=int, default=86_400)
+    ap.add_argument(
+        "--crash",
+        action="store_true",
+        help="replay the crash profile instead: --accounts levered longs, a 30%% fall over 10 minutes",
+    )
     ap.add_argument("--log", type=Path, help="write/reuse the synthetic log here (default: a temp dir)")
     ap.add_argument("--limit", type=int, help="replay only the first N lines")
     ap.add_argument("--cprofile", type=int, metavar="N", help="profile the first N lines with cProfile")
@@ -299,7 +361,13 @@ def main() -> int:
     ticks = max(3, int(args.ticks * args.scale))
     tmp = tempfile.TemporaryDirectory()
     log = args.log or Path(tmp.name) / "bench.jsonl"
-    if not log.exists():
+    if args.crash and not log.exists():
+        t = time.perf_counter()
+        n = generate_crash(log, accounts)
+        print(
+            f"generated the crash: {n:,} events ({accounts:,} levered longs) in {time.perf_counter() - t:.1f} s"
+        )
+    elif not log.exists():
         t = time.perf_counter()
         n = generate(log, accounts, fills, ticks)
         print(

@@ -47,19 +47,19 @@ def _liquidatable_somewhere(ex: Exchange, acct: Account) -> bool:
 def test_a_hand_computed_linear_band() -> None:
     # 1 BTC long at 20,000 with 1,000 USDT: C = 1,000, MM = 0.4% x 20,000 = 80 at P = 20,000;
     # S = 920 USDT - 8 money units (allowance, one market) = 91,999,999,992; N = 20,000 USDT =
-    # 2e12; delta = ceil(S P / (3 N)) = ceil(91,999,999,992 x 2,000,000 / 6e12) = ceil(30,666.67)
-    # = 30,667 price units (306.67 USDT): the band is 20,000 +- 306.67
+    # 2e12. A long: down is adverse with K = 1, delta = ceil(S P / N) = ceil(91,999.999992) =
+    # 92,000 price units (920 USDT); up with K = 2, ceil(S P / (2 N)) = 46,000 (460 USDT)
     pos = _position(BIN, "BTCUSDT", 1000, 2_000_000)
     acct = Account("a", 100_000_000_000, {("BTCUSDT", "BOTH"): pos})
     ex = _exchange(BIN, acct, {"BTCUSDT": 2_000_000})
     marks = ex.marks()
     assert account_bands(ex, acct, marks, oi_notional(ex, marks)) == (
-        ("BTCUSDT", 2_000_000 - 30_667, 2_000_000 + 30_667),
+        ("BTCUSDT", 2_000_000 - 92_000, 2_000_000 + 46_000),
     )
     idx = LiquidationIndex.build(ex)
-    assert idx.crossed("BTCUSDT", 2_000_000 - 30_666) == set()
-    assert idx.crossed("BTCUSDT", 2_000_000 - 30_667) == {"a"}
-    assert idx.crossed("BTCUSDT", 2_000_000 - 40_000) == set()  # consumed until re-banded
+    assert idx.crossed("BTCUSDT", 2_000_000 - 91_999) == set()
+    assert idx.crossed("BTCUSDT", 2_000_000 - 92_000) == {"a"}
+    assert idx.crossed("BTCUSDT", 2_000_000 - 99_000) == set()  # consumed until re-banded
 
 
 @pytest.mark.rule("LIQ-IDX-01")
