@@ -125,9 +125,9 @@ def liquidate_unit(
     outs: list[Output] = []
     uid = unit_id(aid, key)
     acted = False
-    for _ in range(MAX_ROUNDS):
+    for rnd in range(MAX_ROUNDS):
         acct = ex.accounts[aid]
-        unit = unit_view(ex, acct, key, ex.marks())
+        unit = unit_view(ex, acct, key, ex.marks(), rnd)
         if not triggered(ex, unit):
             break
         slices = proc.plan(unit)

@@ -67,9 +67,12 @@ def unit_positions(acct: Account, key: Key | None) -> tuple[tuple[Key, Position]
 
 
 @implements("LIQ-UNT-01", "LIQ-TRG-01")
-def unit_view(ex: Exchange, acct: Account, key: Key | None, marks: Mapping[str, int]) -> Unit:
+def unit_view(
+    ex: Exchange, acct: Account, key: Key | None, marks: Mapping[str, int], event_round: int = 0
+) -> Unit:
     """Rules: LIQ-UNT-01, LIQ-TRG-01. The :class:`Unit` of ``acct``'s cross part (``key`` None)
-    or of its isolated position ``key``, at the valuation prices ``marks``."""
+    or of its isolated position ``key``, at the valuation prices ``marks``; ``event_round`` is
+    the number of rounds already run for it in this event (LIQ-PAS-01)."""
     profile = ex.profile
     oi = oi_notional(ex, marks)
     positions = unit_positions(acct, key)
@@ -106,6 +109,7 @@ def unit_view(ex: Exchange, acct: Account, key: Key | None, marks: Mapping[str, 
         books=books,
         status=status,
         profile=profile,
+        event_round=event_round,
     )
 
 
