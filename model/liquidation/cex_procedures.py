@@ -36,7 +36,7 @@ from perpspec.liquidation.reduction import (
     by_notional,
     closing_depth,
     fee_on,
-    largest_size,
+    largest_under,
     margin_notional,
     position,
     position_mm,
@@ -176,7 +176,7 @@ class BinanceIoc(LiquidationProcedure):
             for j in range(k - 1, -1, -1):
                 cap = tiers[j].upper
                 assert cap is not None  # every tier below another has a cap
-                target = largest_size(unit, key, lambda s, c=cap: margin_notional(unit, key, s) < c)
+                target = largest_under(unit, key, cap, inclusive=False)
                 dq = q - target
                 if dq > 0 and restores(unit, key, target, fee_on(unit, key, dq, self.fee_rate)):
                     return partial_slice(unit, key, dq, "LIQ-BIN-10", self.execution, self.fee_rate)
@@ -259,7 +259,7 @@ class BitmexRiskLimit(LiquidationProcedure):
             steps = int(div_ceil(v - base, step)) if v > base else 0
             for j in range(steps - 1, -1, -1):
                 cap = base + j * step
-                target = largest_size(unit, key, lambda s, c=cap: margin_notional(unit, key, s) <= c)
+                target = largest_under(unit, key, cap, inclusive=True)
                 dq = q - target
                 if dq <= 0 or not restores(unit, key, target, fee_on(unit, key, dq, self.fee_rate)):
                     continue
@@ -298,7 +298,7 @@ class OkxTierReduction(LiquidationProcedure):
     def plan(self, unit: Unit) -> list[Slice]:
         """Rule: LIQ-OKX-11. The two-tier reduction of LIQ-OKX-10 where it applies, else every
         position closed at the bankruptcy price (settled LIQ-SET-02)."""
-        for key, pos in by_notional(unit):
+        for key, _pos in by_notional(unit):
             dq = self.two_tiers(unit, key)
             if dq is not None:
                 return [partial_slice(unit, key, dq, "LIQ-OKX-10", self.execution, self.fee_rate)]
@@ -306,10 +306,10 @@ class OkxTierReduction(LiquidationProcedure):
 
     @implements("LIQ-OKX-10")
     def two_tiers(self, unit: Unit, key: Key) -> int | None:
-        """Rule: LIQ-OKX-10. For a position of size ``|q|`` in tier ``k >= 3`` (floors
-        inclusive) whose unit clears :math:`R_1 = R - MM_i + \\lceil N \\cdot mmr_1 \\rceil`:
+        """Rule: LIQ-OKX-10. For a position of size ``|q|`` in tier ``t >= 3`` (counted from 1,
+        floors inclusive) whose unit clears :math:`R_1 = R - MM_i + \\lceil N \\cdot mmr_1 \\rceil`:
         :math:`\\Delta q = |q| - s` with ``s`` the largest lot multiple below the floor of tier
-        ``k - 1``. ``None`` otherwise."""
+        ``t - 1`` (the top of tier ``t - 2``). ``None`` otherwise."""
         tiers = unit.profile.markets[key[0]].margin.size_tiers()
         if not tiers:
             return None

@@ -110,6 +110,17 @@ def largest_size(unit: Unit, key: Key, fits: Callable[[int], bool]) -> int:
     return lo * lot
 
 
+def largest_under(unit: Unit, key: Key, cap: int, inclusive: bool) -> int:
+    """The largest lot multiple ``s <= |q|`` whose margin notional is below ``cap`` (at most
+    ``cap`` when ``inclusive``), at the valuation price."""
+
+    def fits(s: int) -> bool:
+        n = margin_notional(unit, key, s)
+        return n <= cap if inclusive else n < cap
+
+    return largest_size(unit, key, fits)
+
+
 def smallest_close(unit: Unit, key: Key, ok: Callable[[int], bool]) -> int | None:
     """The smallest lot multiple ``Δq`` in ``(0, |q|)`` for which ``ok(Δq)`` holds, ``ok`` being
     false below some size and true from it on; ``None`` when it fails just below ``|q|``."""
@@ -201,6 +212,7 @@ __all__ = [
     "closing_depth",
     "fee_on",
     "largest_size",
+    "largest_under",
     "margin_notional",
     "position",
     "position_mm",
