@@ -247,16 +247,18 @@ def is_liquidatable(equity_: Term, maintenance: Term, trigger: Trigger) -> Any:
 def liquidatable(
     account: Account, marks: Mapping[str, int], profile: Any, oi_notional: Mapping[str, int] | None = None
 ) -> bool:
-    """Rules: ACC-LIQ-01, ACC-COL-01. Is the cross part of the account liquidatable (venue's
-    predicate on the maintenance collateral and requirement)?"""
+    """Rules: ACC-LIQ-01, ACC-COL-01, LIQ-TRG-01. Is the cross part of the account liquidatable
+    (the venue's predicate between the maintenance collateral and the trigger's requirement, as
+    for a unit not yet being liquidated)?"""
+    from perpspec.liquidation.trigger import unit_requirement
+
     acc = accounting_of(profile)
-    return bool(
-        is_liquidatable(
-            collateral(account, marks, profile, initial=False),
-            requirement(account, marks, profile, oi_notional).maintenance,
-            acc.trigger,
-        )
-    )
+    positions = [(k, p) for k, p in cross_positions(account) if p.size != 0]
+    if not positions:
+        return False
+    mm = requirement(account, marks, profile, oi_notional).maintenance
+    req, _ = unit_requirement(positions, marks, profile, mm, False)
+    return bool(is_liquidatable(collateral(account, marks, profile, initial=False), req, acc.trigger))
 
 
 @implements("ACC-ISO-01", "ACC-LIQ-01")
@@ -267,14 +269,18 @@ def isolated_liquidatable(
     profile: Any,
     oi_notional: Mapping[str, int] | None = None,
 ) -> bool:
-    """Rules: ACC-ISO-01, ACC-LIQ-01. Is the isolated position ``key`` liquidatable?"""
+    """Rules: ACC-ISO-01, ACC-LIQ-01, LIQ-TRG-01. Is the isolated position ``key`` liquidatable
+    (against the trigger's requirement, as for a unit not yet being liquidated)?"""
+    from perpspec.liquidation.trigger import unit_requirement
+
     acc = accounting_of(profile)
+    pos = account.positions[key]
+    if pos.size == 0:
+        return False
     eq = isolated_equity(account, key, marks, profile)
-    return bool(
-        is_liquidatable(
-            eq, isolated_requirement(account, key, marks, profile, oi_notional).maintenance, acc.trigger
-        )
-    )
+    mm = isolated_requirement(account, key, marks, profile, oi_notional).maintenance
+    req, _ = unit_requirement([(key, pos)], marks, profile, mm, False)
+    return bool(is_liquidatable(eq, req, acc.trigger))
 
 
 def liquidatable_keys(

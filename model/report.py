@@ -348,7 +348,8 @@ def _liquidation_figure(figure: Any, s: Summary, series: Series, t0: int, hours:
             color="tab:red",
         )
     else:
-        nx.text(0.5, 0.5, "no liquidation", transform=nx.transAxes, ha="center", va="center")
+        middle = 1 / 2  # axes coordinates (display only, like _coords)
+        nx.text(middle, middle, "no liquidation", transform=nx.transAxes, ha="center", va="center")
     nx.set_ylabel(f"notional ({s.settlement})", parse_math=False)
     ix.plot(
         hours,

@@ -153,9 +153,9 @@ def liquidate_unit(
     still = triggered(ex, unit)
     if not still and uid not in ex.liquidations:
         return ex, outs  # the common case: a candidate that is not liquidatable
-    for _ in range(MAX_ROUNDS):
+    for rnd in range(MAX_ROUNDS):
         if stale:
-            unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
+            unit = unit_view(ex, ex.accounts[aid], key, ex.marks(), rnd)
             still, stale = triggered(ex, unit), False
         if not still:
             break

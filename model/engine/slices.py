@@ -41,6 +41,7 @@ from perpspec.liquidation.procedure import (
     Slice,
     Unit,
 )
+from perpspec.liquidation.trigger import unit_requirement
 from perpspec.market_runtime import runtime_of
 from perpspec.numeric import div_ceil, div_floor
 from perpspec.position import Position, apply_fill
@@ -68,9 +69,12 @@ def unit_positions(acct: Account, key: Key | None) -> tuple[tuple[Key, Position]
 
 
 @implements("LIQ-UNT-01", "LIQ-TRG-01")
-def unit_view(ex: Exchange, acct: Account, key: Key | None, marks: Mapping[str, int]) -> Unit:
+def unit_view(
+    ex: Exchange, acct: Account, key: Key | None, marks: Mapping[str, int], event_round: int = 0
+) -> Unit:
     """Rules: LIQ-UNT-01, LIQ-TRG-01. The :class:`Unit` of ``acct``'s cross part (``key`` None)
-    or of its isolated position ``key``, at the valuation prices ``marks``."""
+    or of its isolated position ``key``, at the valuation prices ``marks``; ``event_round`` is
+    the number of rounds already run for it in this event (LIQ-PAS-01)."""
     profile = ex.profile
     oi = oi_notional(ex, marks)
     positions = unit_positions(acct, key)
@@ -80,17 +84,9 @@ def unit_view(ex: Exchange, acct: Account, key: Key | None, marks: Mapping[str, 
     else:
         collateral = acc_mod.isolated_equity(acct, key, marks, profile)
         mm = acc_mod.isolated_requirement(acct, key, marks, profile, oi).maintenance
-    rt = runtime_of(profile)
-    trigger = profile.liquidation_trigger_model
-    notional = close_fee = 0
-    for (sym, _slot), p in positions:
-        mrt = rt.markets[sym]
-        n = mrt.notional(abs(p.size), marks[sym])
-        notional += n
-        if trigger.reads_close_fee():
-            close_fee += mrt.fee(abs(p.size), marks[sym], n, rt.taker_rate)
     status = ex.liquidations.get(unit_id(acct.id, key))
-    requirement = trigger.requirement(mm, notional, close_fee, status is not None)
+    requirement, by_market = unit_requirement(positions, marks, profile, mm, status is not None)
+    notional = sum(by_market.values())
     oracles = {s: m.oracle for s, m in ex.markets.items() if m.oracle is not None}
     books = {s: m.book for s, m in ex.markets.items() if m.book is not None}
     return Unit(
@@ -107,6 +103,7 @@ def unit_view(ex: Exchange, acct: Account, key: Key | None, marks: Mapping[str, 
         books=books,
         status=status,
         profile=profile,
+        event_round=event_round,
     )
 
 

@@ -12,7 +12,7 @@ The band. A unit's slack is :math:`S = C - R` (collateral minus the trigger's re
 the prices of the check, less a rounding allowance of 4 money units per market and 4 more. With
 the unit's notional in market ``j`` :math:`N_j` (money units, the sum over its positions there)
 and ``k`` markets, a move of market ``j`` alone changes ``C − R`` by at most
-:math:`K \cdot |N_j(p) - N_j(P)|`: in the adverse direction the uPnL falls one for one with the
+:math:`K \\cdot |N_j(p) - N_j(P)|`: in the adverse direction the uPnL falls one for one with the
 notional (asset weights are at most 1); the maintenance margin is non-decreasing in the notional
 with a rate of at most 100% (INV-20; models whose margin reads the open interest are not banded,
 see below), and the close fee or the buffer (rates below 100%) follow the notional. So ``K = 1``
@@ -22,9 +22,9 @@ may outgrow the uPnL gain, which is not counted) and no bound for a favourable m
 it; a market held both long and short has ``K = 3`` both ways (:data:`_FACTORS`). Giving each
 market ``S/k``, the unit is safe while :math:`K |N_j(p) - N_j(P)| < S/k` in every market:
 
-- linear (:math:`N \propto p`): :math:`|p - P| < \delta = S P / (k K N_j)`, so the band's bound
-  on that side is :math:`P \mp \lceil\delta\rceil` (open);
-- inverse (:math:`N \propto 1/p`): :math:`p > P kKN/(kKN + S)` below and, when :math:`kKN > S`,
+- linear (:math:`N \\propto p`): :math:`|p - P| < \\delta = S P / (k K N_j)`, so the band's bound
+  on that side is :math:`P \\mp \\lceil\\delta\\rceil` (open);
+- inverse (:math:`N \\propto 1/p`): :math:`p > P kKN/(kKN + S)` below and, when :math:`kKN > S`,
   :math:`p < P kKN/(kKN - S)` above (no upper bound otherwise).
 
 An account's band in a market is the narrowest of its units' bands there. An account with a unit
@@ -49,6 +49,7 @@ from perpspec import account as acc_mod
 from perpspec.account import Account, Key
 from perpspec.engine.common import oi_notional
 from perpspec.liquidation.procedure import is_system_account
+from perpspec.liquidation.trigger import unit_requirement
 from perpspec.market_runtime import runtime_of
 from perpspec.position import Position
 from perpspec.state import Exchange
@@ -175,23 +176,13 @@ def account_bands(
     reads the open interest, or a position without a price)."""
     profile = ex.profile
     rt = runtime_of(profile)
-    trigger = profile.liquidation_trigger_model
     bands: dict[str, tuple[int, int | None]] = {}
     for key, positions in _units(acct):
-        notional: dict[str, int] = {}
         sides: dict[str, int] = {}  # symbol -> OR of 1 (long) and 2 (short)
-        close_fee = 0
         for (sym, _slot), p in positions:
-            mrt = rt.markets[sym]
-            price = marks.get(sym)
-            if price is None or mrt.reads_oi:
+            if marks.get(sym) is None or rt.markets[sym].reads_oi:
                 return None
-            size = abs(p.size)
-            n = mrt.notional(size, price)
-            notional[sym] = notional.get(sym, 0) + n
             sides[sym] = sides.get(sym, 0) | (1 if p.size > 0 else 2)
-            if trigger.reads_close_fee():
-                close_fee += mrt.fee(size, price, n, rt.taker_rate)
         if key is None:
             c = acc_mod.collateral(acct, marks, profile, initial=False)
             mm = acc_mod.requirement(acct, marks, profile, oi).maintenance
@@ -199,7 +190,7 @@ def account_bands(
             c = acc_mod.isolated_equity(acct, key, marks, profile)
             mm = acc_mod.isolated_requirement(acct, key, marks, profile, oi).maintenance
         uid = acct.id if key is None else f"{acct.id}/{key[0]}/{key[1]}"
-        r = trigger.requirement(mm, sum(notional.values()), close_fee, uid in ex.liquidations)
+        r, notional = unit_requirement(positions, marks, profile, mm, uid in ex.liquidations)
         k = len(notional)
         slack = c - r - ALLOWANCE * (k + 1)
         if slack <= 0:

@@ -91,7 +91,10 @@ class Unit:
     ACC-COL-01, or the isolated equity), ``maintenance`` its MM, ``requirement`` the trigger's
     ``R`` and ``notional`` :math:`\\sum |N_i|`, all money units at ``prices`` (the valuation
     prices). ``oracles`` holds each market's oracle price where one was published, ``books``
-    its last book snapshot. ``status`` is ``None`` unless the unit is already being liquidated.
+    its last book snapshot. ``status`` is ``None`` unless the unit is already being liquidated
+    (it is updated once per event, after the rounds); ``event_round`` counts the plan-and-execute
+    rounds already run for this unit in the current event (0 on the first plan, LIQ-PAS-01), so a
+    procedure can tell its first step from a re-check after a step that did not restore margin.
     """
 
     t: int
@@ -107,6 +110,7 @@ class Unit:
     books: Mapping[str, Book]
     status: LiquidationStatus | None
     profile: Profile
+    event_round: int = 0
 
 
 @attrs.frozen(slots=True, kw_only=True)

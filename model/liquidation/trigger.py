@@ -20,6 +20,8 @@ Each is a declared variant of mechanism ``liquidation_trigger`` (profile section
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 from perpspec.numeric import div_ceil
@@ -103,10 +105,43 @@ class BufferTrigger(LiquidationTrigger):
 
 DEFAULT_TRIGGER = MaintenanceTrigger()
 
+
+@implements("LIQ-TRG-01", "LIQ-TRG-02", "LIQ-TRG-03")
+def unit_requirement(
+    positions: Iterable[tuple[tuple[str, str], Any]],
+    marks: Mapping[str, int],
+    profile: Any,
+    maintenance: int,
+    in_liquidation: bool,
+) -> tuple[int, dict[str, int]]:
+    """Rules: LIQ-TRG-01, LIQ-TRG-02, LIQ-TRG-03. The requirement ``R`` of the unit holding
+    ``positions`` (``(key, Position)`` pairs) whose maintenance margin is ``maintenance``, and its
+    notional by market (money units, at ``marks``): the one definition the account-level
+    predicates, the liquidation engine and its index all use. The close fee is the taker fee of
+    each position at the valuation price (FEE-MT-01), computed only for a trigger that reads it."""
+    from perpspec.market_runtime import runtime_of
+
+    rt = runtime_of(profile)
+    trigger = profile.liquidation_trigger_model
+    reads_fee = trigger.reads_close_fee()
+    notional: dict[str, int] = {}
+    close_fee = 0
+    for (sym, _slot), p in positions:
+        if p.size == 0:
+            continue
+        mrt = rt.markets[sym]
+        size = abs(p.size)
+        n = mrt.notional(size, marks[sym])
+        notional[sym] = notional.get(sym, 0) + n
+        if reads_fee:
+            close_fee += mrt.fee(size, marks[sym], n, rt.taker_rate)
+    return trigger.requirement(maintenance, sum(notional.values()), close_fee, in_liquidation), notional
+
 __all__ = [
     "DEFAULT_TRIGGER",
     "BufferTrigger",
     "CloseFeeTrigger",
     "LiquidationTrigger",
     "MaintenanceTrigger",
+    "unit_requirement",
 ]

@@ -84,6 +84,12 @@ class MarginModel(Variant):
         a row states none); default ``()``: the model has no such column."""
         return ()
 
+    def size_tiers(self) -> tuple[tuple[int, int], ...] | None:
+        """``(size floor, maintenance rate)`` rows (size units, 10^-8; floors inclusive) of a model
+        whose one flat rate is chosen by the position size (OKX); default ``None``: the model's
+        tiers, if any, are not chosen by size."""
+        return None
+
     def risk_limit_steps(self) -> tuple[int, int] | None:
         """``(base limit, step)``, money units, of a risk-limit step model (BitMEX: one rate for
         the whole position value, raised one step at each limit ``base + k*step``); default

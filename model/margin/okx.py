@@ -61,6 +61,10 @@ class OkxTiers(MarginModel):
         """The ``max_leverage`` column of the size tiers."""
         return tuple(t.max_leverage for t in self.tiers)
 
+    def size_tiers(self) -> tuple[tuple[int, int], ...]:
+        """``(size floor, mmr)`` of each tier (MRG-OKX-01): OKX tiers are chosen by size."""
+        return tuple((t.floor, t.mmr) for t in self.tiers)
+
     @implements("MRG-OKX-01")
     def mmr(self, size: Term) -> Term:
         """Rule: MRG-OKX-01. The rate of the tier holding ``size`` (1e-8)."""

@@ -129,9 +129,8 @@ def generate_crash(path: Path, accounts: int, minutes: int = 10, fall_pct: int =
             t = 1_000 + k * 1_000
             drift = p0 * fall_pct * k // (100 * seconds)
             price = max(tick, (p0 - drift + tick * rng.randint(-30, 30)) // tick * tick)
-            w(
-                f'{{"v":1,"kind":"mark_price","t":{t},"symbol":"BTCUSDT","price":"{format_units(price, pd)}"}}\n'
-            )
+            mark = format_units(price, pd)
+            w(f'{{"v":1,"kind":"mark_price","t":{t},"symbol":"BTCUSDT","price":"{mark}"}}\n')
             b, s = rng.sample(range(accounts), 2)
             w(
                 f'{{"v":1,"kind":"fill","t":{t + 1},"symbol":"BTCUSDT","qty":"0.001",'
@@ -364,9 +363,8 @@ def main() -> int:
     if args.crash and not log.exists():
         t = time.perf_counter()
         n = generate_crash(log, accounts)
-        print(
-            f"generated the crash: {n:,} events ({accounts:,} levered longs) in {time.perf_counter() - t:.1f} s"
-        )
+        took = time.perf_counter() - t
+        print(f"generated the crash: {n:,} events ({accounts:,} levered longs) in {took:.1f} s")
     elif not log.exists():
         t = time.perf_counter()
         n = generate(log, accounts, fills, ticks)

@@ -45,7 +45,8 @@ def btc(x: str) -> int:
 
 
 def opened(extra: str = FULL) -> Exchange:
-    profile = profile_with("binance-usdm", extra)
+    # the bundled procedure (binance-ioc) is replaced by the one under test
+    profile = profile_with("binance-usdm", extra, drop=("liquidation_procedure.toml",))
     ex = initial_exchange(profile)
     for ev in (
         Deposit(0, "a", usdt("1000")),

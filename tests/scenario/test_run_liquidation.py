@@ -55,7 +55,8 @@ def scenario(tmp_path: Path, procedure: bool = True) -> Path:
     prof = tmp_path / ("liquidating" if procedure else "plain")
     prof.mkdir(exist_ok=True)
     for f in sorted((PROFILES / "binance-usdm").glob("*.toml")):
-        (prof / f.name).write_text(f.read_text())
+        if f.name != "liquidation_procedure.toml":  # the bundled one is replaced (or left out)
+            (prof / f.name).write_text(f.read_text())
     if procedure:
         (prof / "liquidation_procedure.toml").write_text('[liquidation_procedure]\nmodel = "full-close"\n')
     path = tmp_path / f"{prof.name}.toml"
