@@ -33,7 +33,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from perpspec import account as acc_mod
 from perpspec.engine import step
+from perpspec.engine.common import oi_notional
 from perpspec.engine.liquidation import triggered, unit_id, unit_view
 from perpspec.events import (
     EVENT_KINDS,
@@ -47,6 +49,7 @@ from perpspec.events import (
     IndexPrice,
     IsolatedMarginTransfer,
     Liquidation,
+    LiquidationOut,
     MarkPrice,
     OraclePrice,
     ParamChange,
@@ -126,9 +129,43 @@ class ExchangeMachine(RuleBasedStateMachine):
             assert rejects[0].rule_id.startswith(("ENG-", "LIQ-")), rejects[0]
         else:
             assert not expect_reject, f"expected a rejection for {ev}, got {outs}"
-            self.fill_sides += 2 * sum(1 for o in outs if isinstance(o, FillOut) and o.realized_pnl != 0)
+            self.fill_sides += 2 * sum(
+                1 for o in outs if isinstance(o, (FillOut, LiquidationOut)) and o.realized_pnl != 0
+            )
+            if isinstance(ev, (MarkPrice, IndexPrice, OraclePrice, BookSnapshot, ClockTick)):
+                self._liquidations_reduce_risk(before, ex, outs)
         self.ex = ex
         return outs
+
+    def _liquidations_reduce_risk(self, before: Exchange, after: Exchange, outs: list[Any]) -> None:
+        """A liquidation never raises the risk of the unit it acts on: at the prices after the
+        event (which changed no account by itself), the unit's maintenance margin does not grow;
+        on dydx-v4 its NC/MM ratio does not get worse either (dYdX's rule for liquidation fills,
+        ENG-IMR-01's transition check)."""
+        marks = after.marks()
+        oi = oi_notional(after, marks)
+        for o in outs:
+            if not isinstance(o, LiquidationOut):
+                continue
+            old, new = before.accounts[o.account], after.accounts[o.account]
+            key = (o.symbol, o.slot)
+            iso = old.positions[key].isolated
+            if iso:
+                c0 = acc_mod.isolated_equity(old, key, marks, self.profile)
+                m0 = acc_mod.isolated_requirement(old, key, marks, self.profile, oi).maintenance
+                if new.positions.get(key) is None or new.positions[key].size == 0:
+                    c1 = m1 = 0
+                else:
+                    c1 = acc_mod.isolated_equity(new, key, marks, self.profile)
+                    m1 = acc_mod.isolated_requirement(new, key, marks, self.profile, oi).maintenance
+            else:
+                c0 = acc_mod.collateral(old, marks, self.profile, initial=False)
+                m0 = acc_mod.requirement(old, marks, self.profile, oi).maintenance
+                c1 = acc_mod.collateral(new, marks, self.profile, initial=False)
+                m1 = acc_mod.requirement(new, marks, self.profile, oi).maintenance
+            assert m1 <= m0, ("a liquidation raised the maintenance margin", o, m0, m1)
+            if self.profile_name == "dydx-v4" and m1 > 0 and c0 > 0:
+                assert c1 * m0 >= c0 * m1, ("a liquidation worsened NC/MM", o, (c0, m0), (c1, m1))
 
     def price(self, offset: int) -> int:
         return (self.base_ticks + offset) * self.tick
