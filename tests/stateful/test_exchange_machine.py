@@ -57,6 +57,7 @@ from perpspec.events import (
     SetLeverage,
     SetMarginMode,
     SetPositionMode,
+    UncoveredLossOut,
     Withdraw,
     encode_output,
 )
@@ -141,7 +142,9 @@ class ExchangeMachine(RuleBasedStateMachine):
         """A liquidation never raises the risk of the unit it acts on: at the prices after the
         event (which changed no account by itself), the unit's maintenance margin does not grow;
         on dydx-v4 its NC/MM ratio does not get worse either (dYdX's rule for liquidation fills,
-        ENG-IMR-01's transition check)."""
+        ENG-IMR-01's transition check). A cross part closed below bankruptcy ends at zero (the
+        bankruptcy price's outcome) unless an uncovered loss is recorded for what the fund could
+        not pay (LIQ-SET-02, LIQ-UNC-01)."""
         marks = after.marks()
         oi = oi_notional(after, marks)
         for o in outs:
@@ -164,6 +167,10 @@ class ExchangeMachine(RuleBasedStateMachine):
                 c1 = acc_mod.collateral(new, marks, self.profile, initial=False)
                 m1 = acc_mod.requirement(new, marks, self.profile, oi).maintenance
             assert m1 <= m0, ("a liquidation raised the maintenance margin", o, m0, m1)
+            closed = not any(p.size for k, p in new.positions.items() if not p.isolated)
+            if not iso and closed and new.collateral < 0:
+                # closed below bankruptcy: the fund made it whole, or the rest is uncovered (LIQ-UNC-01)
+                assert any(isinstance(u, UncoveredLossOut) and u.account == o.account for u in outs), (o, new)
             if self.profile_name == "dydx-v4" and m1 > 0 and c0 > 0:
                 assert c1 * m0 >= c0 * m1, ("a liquidation worsened NC/MM", o, (c0, m0), (c1, m1))
 
