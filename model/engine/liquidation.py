@@ -114,6 +114,13 @@ def sweep(before: Exchange, after: Exchange, ev: Event) -> tuple[Exchange, list[
     proc = after.profile.liquidation_procedure_model
     if proc is None or proc.source.value != "model":
         return after, []
+    if isinstance(ev, Deposit) and not _in_liquidation(after, ev.account):
+        # a deposit only raises collateral: nothing can have become liquidatable and every band
+        # stays safe (LIQ-IDX-01); the index passes on to the new state unchanged
+        idx = before.liq_index
+        if isinstance(idx, LiquidationIndex) and idx.valid_for is before:
+            idx.valid_for = after
+        return after, []
     idx = index_for(before)
     ex, outs = after, []
     ids = candidates(before, after, ev, idx)
@@ -133,6 +140,11 @@ def sweep(before: Exchange, after: Exchange, ev: Event) -> tuple[Exchange, list[
         ex = exchange_with(ex, liq_index=idx)
         idx.valid_for = ex
     return ex, outs
+
+
+def _in_liquidation(ex: Exchange, aid: str) -> bool:
+    """Does a unit of account ``aid`` carry a liquidation status?"""
+    return any(uid == aid or uid.startswith(aid + "/") for uid in ex.liquidations)
 
 
 @implements("LIQ-UNT-01", "LIQ-UNC-01")
