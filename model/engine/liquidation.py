@@ -21,16 +21,18 @@ Rules: LIQ-PAS-01, LIQ-SRC-01, LIQ-UNC-01, LIQ-LOG-01, INS-PAY-01 (one slice:
 
 from __future__ import annotations
 
-from perpspec.account import Account, Key
+from perpspec.account import Account, Key, is_liquidatable
 from perpspec.engine.common import (
     Output,
     Rejected,
     account,
     handles,
     market_spec,
+    oi_notional,
 )
+from perpspec.engine.figures import account_units
 from perpspec.engine.slices import execute_slice, triggered, unit_id, unit_positions, unit_view, with_fund
-from perpspec.engine.watch import LiquidationIndex
+from perpspec.engine.watch import LiquidationIndex, bands_of
 from perpspec.events import (
     Deposit,
     Event,
@@ -124,17 +126,35 @@ def sweep(before: Exchange, after: Exchange, ev: Event) -> tuple[Exchange, list[
     idx = index_for(before)
     ex, outs = after, []
     ids = candidates(before, after, ev, idx)
+    trigger = after.profile.accounting_model.trigger
+    marks = ex.marks()
+    oi = oi_notional(ex, marks)
+    banded: set[str] = set()
     for aid in ids:
         acct = ex.accounts[aid]
+        units = account_units(ex, acct, marks, oi)
+        if units is None:
+            continue  # a position without a price cannot be valued (ENG-PRC-01): nothing to check
+        if not any(is_liquidatable(u.collateral, u.requirement, trigger) for u in units) and not (
+            ex.liquidations and _in_liquidation(ex, aid)
+        ):
+            idx.set(aid, acct, bands_of(ex, units, marks))  # the common case: safe, re-banded
+            banded.add(aid)
+            continue
         keys: list[Key | None] = [None]
         keys += sorted(k for k, p in acct.positions.items() if p.isolated and p.size != 0)
+        was = ex
         for key in keys:
             ex, more = liquidate_unit(ex, proc, aid, key)
             outs.extend(more)
+        if ex is not was:  # a liquidation moved prices (the last trade price) or open interest
+            marks = ex.marks()
+            oi = oi_notional(ex, marks)
     if isinstance(ev, ParamChange):
         idx = LiquidationIndex.build(ex)
     else:
-        idx.update(ex, [*ids, *_event_accounts(ev), proc.counterparty])
+        rest = {*ids, *_event_accounts(ev), proc.counterparty} - banded
+        idx.update(ex, sorted(rest))
         idx.valid_for = ex
     if ex.liq_index is not idx:
         ex = exchange_with(ex, liq_index=idx)

@@ -43,15 +43,14 @@ Rule: LIQ-IDX-01.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from perpspec import account as acc_mod
-from perpspec.account import Account, Key
+from perpspec.account import Account
 from perpspec.engine.common import oi_notional
+from perpspec.engine.figures import UnitFigures, account_units
 from perpspec.liquidation.procedure import is_system_account
-from perpspec.liquidation.trigger import unit_requirement
 from perpspec.market_runtime import runtime_of
-from perpspec.position import Position
 from perpspec.state import Exchange
 from perpspec.traceability import implements
 
@@ -132,10 +131,15 @@ class LiquidationIndex:
     def _band(
         self, ex: Exchange, aid: str, acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
     ) -> None:
-        self._forget(aid)
         if is_system_account(aid):
+            self._forget(aid)
             return
-        bands = account_bands(ex, acct, marks, oi)
+        self.set(aid, acct, account_bands(ex, acct, marks, oi))
+
+    def set(self, aid: str, acct: Account, bands: tuple[Band, ...] | None) -> None:
+        """Give account ``aid`` (holding ``acct``'s positions) the bands ``bands``, or watch it
+        (``None``)."""
+        self._forget(aid)
         held = frozenset(k[0] for k, p in acct.positions.items() if p.size != 0)
         if bands is None:
             if held:
@@ -160,13 +164,6 @@ class LiquidationIndex:
                     heaps[sym] = kept
 
 
-def _units(acct: Account) -> list[tuple[Key | None, list[tuple[Key, Position]]]]:
-    cross = [(k, p) for k, p in acct.positions.items() if p.size != 0 and not p.isolated]
-    out: list[tuple[Key | None, list[tuple[Key, Position]]]] = [(None, cross)] if cross else []
-    out += [(k, [(k, p)]) for k, p in sorted(acct.positions.items()) if p.size != 0 and p.isolated]
-    return out
-
-
 @implements("LIQ-IDX-01")
 def account_bands(
     ex: Exchange, acct: Account, marks: Mapping[str, int], oi: Mapping[str, int]
@@ -174,32 +171,33 @@ def account_bands(
     """Rule: LIQ-IDX-01. The account's band in each market it holds (the narrowest over its
     units), or ``None`` if it must be watched (a unit without positive slack, a market that
     reads the open interest, or a position without a price)."""
-    profile = ex.profile
-    rt = runtime_of(profile)
+    units = account_units(ex, acct, marks, oi)
+    return None if units is None else bands_of(ex, units, marks)
+
+
+@implements("LIQ-IDX-01")
+def bands_of(ex: Exchange, units: list[UnitFigures], marks: Mapping[str, int]) -> tuple[Band, ...] | None:
+    """Rule: LIQ-IDX-01. The bands of an account from its units' figures
+    (:func:`perpspec.engine.figures.account_units`); ``None``: watch it."""
+    rt = runtime_of(ex.profile).markets
     bands: dict[str, tuple[int, int | None]] = {}
-    for key, positions in _units(acct):
-        sides: dict[str, int] = {}  # symbol -> OR of 1 (long) and 2 (short)
-        for (sym, _slot), p in positions:
-            if marks.get(sym) is None or rt.markets[sym].reads_oi:
-                return None
-            sides[sym] = sides.get(sym, 0) | (1 if p.size > 0 else 2)
-        if key is None:
-            c = acc_mod.collateral(acct, marks, profile, initial=False)
-            mm = acc_mod.requirement(acct, marks, profile, oi).maintenance
-        else:
-            c = acc_mod.isolated_equity(acct, key, marks, profile)
-            mm = acc_mod.isolated_requirement(acct, key, marks, profile, oi).maintenance
-        uid = acct.id if key is None else f"{acct.id}/{key[0]}/{key[1]}"
-        r, notional = unit_requirement(positions, marks, profile, mm, uid in ex.liquidations)
-        k = len(notional)
-        slack = c - r - ALLOWANCE * (k + 1)
+    for u in units:
+        k = len(u.notional)
+        slack = u.collateral - u.requirement - ALLOWANCE * (k + 1)
         if slack <= 0:
             return None
-        for sym, n in notional.items():
-            price = marks[sym]
-            inverse = rt.markets[sym].inverse
-            k_lo, k_hi = _FACTORS[(inverse, sides[sym])]
-            lo, hi = _band(price, n, slack, k, inverse, k_lo, k_hi)
+        for sym, n in u.notional.items():
+            mrt = rt[sym]
+            if mrt.reads_oi:
+                return None
+            k_lo, k_hi = _FACTORS[(mrt.inverse, u.sides[sym])]
+            lo, hi = _band(marks[sym], n, slack, k, mrt.inverse, k_lo, k_hi)
+            steps = mrt.spec.margin.risk_limit_steps()
+            if steps is not None:  # the rate jumps at each risk-limit step: stay inside the step
+                for q in u.sizes[sym]:
+                    s_lo, s_hi = _step_band(mrt, q, marks[sym], *steps)
+                    lo = max(lo, s_lo)
+                    hi = s_hi if hi is None else (hi if s_hi is None else min(hi, s_hi))
             old = bands.get(sym)
             if old is not None:
                 lo = max(lo, old[0])
@@ -224,6 +222,59 @@ _FACTORS: dict[tuple[bool, int], tuple[int | None, int | None]] = {
 }
 
 
+def _step_band(mrt: Any, size: int, price: int, base: int, step: int) -> tuple[int, int | None]:
+    """``(lo, hi)``: the valuation prices around ``price`` at which a position of ``size`` leaves
+    its risk-limit step (its margin notional crosses ``base + s*step``; MRG-BMX-01), found by
+    bisection on the market's margin-notional formula (monotone in the price)."""
+
+    def notional(p: int) -> int:
+        return int(mrt.margin_notional(size, p))
+
+    n = notional(price)
+    s = 0 if n <= base else -(-(n - base) // step)
+    upper = base + s * step  # the step holds notionals in (upper - step, upper] (s = 0: [0, base])
+    lower = None if s == 0 else upper - step
+    if not mrt.inverse:  # the notional grows with the price
+        hi = _first_above(lambda p: notional(p) > upper, price)
+        lo = 0 if lower is None else _last_below(lambda p: notional(p) <= lower, price)
+        return lo, hi
+    # inverse: the notional grows as the price falls
+    lo = _last_below(lambda p: notional(p) > upper, price)
+    hi = None if lower is None else _first_above(lambda p: notional(p) <= lower, price)
+    return lo, hi
+
+
+def _first_above(crossed: Callable[[int], bool], price: int) -> int | None:
+    """The smallest ``p > price`` with ``crossed(p)`` (monotone: false then true), or ``None``."""
+    hi = price * 2 + 1
+    while not crossed(hi):
+        if hi > price * 2**40:
+            return None
+        hi *= 2
+    lo = price  # crossed(lo) is false
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if crossed(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _last_below(crossed: Callable[[int], bool], price: int) -> int:
+    """The largest ``0 < p < price`` with ``crossed(p)`` (monotone: true then false), or 0."""
+    if not crossed(1):
+        return 0
+    lo, hi = 1, price  # crossed(lo), not crossed(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if crossed(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def _band(
     price: int, notional: int, slack: int, k: int, inverse: bool, k_lo: int | None, k_hi: int | None
 ) -> tuple[int, int | None]:
@@ -244,4 +295,4 @@ def _band(
     return lo, -(-price * kkn // (kkn - slack))  # crossed at p >= ceil(P kKN / (kKN - S))
 
 
-__all__ = ["ALLOWANCE", "K", "LiquidationIndex", "account_bands"]
+__all__ = ["ALLOWANCE", "K", "LiquidationIndex", "account_bands", "bands_of"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from perpspec.account import Account
 from perpspec.engine.common import oi_notional
@@ -115,6 +115,9 @@ def test_inside_the_band_no_unit_is_liquidatable_linear(
     iso=st.one_of(st.none(), st.integers(0, 10**9)),
     move=_MOVES,
 )
+# a BitMEX short at 500.0 whose margin notional is just under a risk-limit step (400 XBT): one tick
+# down and the step's higher rate applies to the whole position (found by this test)
+@example(size=-199961, entry=5000, collateral=525900639, iso=None, move=-1)
 def test_inside_the_band_no_unit_is_liquidatable_inverse(
     size: int, entry: int, collateral: int, iso: int | None, move: int
 ) -> None:
