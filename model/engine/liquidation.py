@@ -86,9 +86,13 @@ def candidates(before: Exchange, after: Exchange, ev: Event, idx: LiquidationInd
     if isinstance(ev, ParamChange):
         ids.update(after.accounts.keys())
     else:
-        old, new = before.marks(), after.marks()
-        for sym, p in new.items():
-            if old.get(sym) != p:
+        old_markets = before.markets
+        for sym, m in after.markets.items():
+            was = old_markets.get(sym)
+            if m is was:
+                continue  # an untouched market keeps its price (state.py shares it)
+            p = m.valuation_price()
+            if p is not None and (was is None or was.valuation_price() != p):
                 ids.update(idx.crossed(sym, p))
         if isinstance(ev, FundingSettlement):
             ids.update((after.holders or {}).get(ev.symbol, ()))
