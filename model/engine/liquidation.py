@@ -69,9 +69,11 @@ def _event_accounts(ev: Event) -> tuple[str, ...]:
         return (ev.buyer, ev.seller)
     if isinstance(
         ev,
-        (Deposit, Withdraw, SetLeverage, SetMarginMode, SetPositionMode, IsolatedMarginTransfer, Liquidation),
+        (Deposit, Withdraw, SetLeverage, SetMarginMode, SetPositionMode, IsolatedMarginTransfer),
     ):
         return (ev.account,)
+    if isinstance(ev, Liquidation):  # the counterparty it names took a position too
+        return (ev.account, ev.counterparty) if ev.counterparty else (ev.account,)
     return ()
 
 
@@ -134,36 +136,66 @@ def sweep(before: Exchange, after: Exchange, ev: Event) -> tuple[Exchange, list[
     marks = ex.marks()
     oi = oi_notional(ex, marks)
     banded: set[str] = set()
-    for aid in ids:
-        acct = ex.accounts[aid]
-        units = account_units(ex, acct, marks, oi)
-        if units is None:
-            continue  # a position without a price cannot be valued (ENG-PRC-01): nothing to check
-        if not any(is_liquidatable(u.collateral, u.requirement, trigger) for u in units) and not (
-            ex.liquidations and _in_liquidation(ex, aid)
-        ):
-            idx.set(aid, acct, bands_of(ex, units, marks))  # the common case: safe, re-banded
-            banded.add(aid)
-            continue
-        keys: list[Key | None] = [None]
-        keys += sorted(k for k, p in acct.positions.items() if p.isolated and p.size != 0)
-        was = ex
-        for key in keys:
-            ex, more = liquidate_unit(ex, proc, aid, key)
-            outs.extend(more)
-        if ex is not was:  # a liquidation moved prices (the last trade price) or open interest
-            marks = ex.marks()
-            oi = oi_notional(ex, marks)
+    checked: set[str] = set()
+    wave = ids
+    for _ in range(MAX_ROUNDS):  # a liquidation that moves a price starts another wave
+        prices_before = ex
+        for aid in wave:
+            checked.add(aid)
+            acct = ex.accounts[aid]
+            units = account_units(ex, acct, marks, oi)
+            if units is None:
+                continue  # a position without a price cannot be valued (ENG-PRC-01)
+            if not any(is_liquidatable(u.collateral, u.requirement, trigger) for u in units) and not (
+                ex.liquidations and _in_liquidation(ex, aid)
+            ):
+                idx.set(aid, acct, bands_of(ex, units, marks))  # the common case: safe, re-banded
+                banded.add(aid)
+                continue
+            banded.discard(aid)
+            keys: list[Key | None] = [None]
+            keys += sorted(k for k, p in acct.positions.items() if p.isolated and p.size != 0)
+            was = ex
+            for key in keys:
+                ex, more = liquidate_unit(ex, proc, aid, key)
+                outs.extend(more)
+            if ex is not was:  # a liquidation moved prices (the last trade price) or open interest
+                marks = ex.marks()
+                oi = oi_notional(ex, marks)
+        moved = _moved_markets(prices_before, ex)
+        if not moved:
+            break
+        # the holders whose band the liquidations' own trades left (LIQ-PAS-01: a cascade)
+        idx.update(ex, sorted(checked - banded))
+        banded |= checked
+        crossed: set[str] = set()
+        for sym in moved:
+            crossed.update(idx.crossed(sym, marks[sym]))
+        wave = sorted(i for i in crossed if i in ex.accounts and not is_system_account(i))
+        if not wave:
+            break
     if isinstance(ev, ParamChange):
         idx = LiquidationIndex.build(ex)
     else:
-        rest = {*ids, *_event_accounts(ev), proc.counterparty} - banded
+        rest = {*checked, *_event_accounts(ev), proc.counterparty} - banded
         idx.update(ex, sorted(rest))
         idx.valid_for = ex
     if ex.liq_index is not idx:
         ex = exchange_with(ex, liq_index=idx)
         idx.valid_for = ex
     return ex, outs
+
+
+def _moved_markets(before: Exchange, after: Exchange) -> list[str]:
+    """The markets whose valuation price differs between ``before`` and ``after`` (only the
+    market objects that changed are compared)."""
+    out = []
+    for sym, m in after.markets.items():
+        was = before.markets.get(sym)
+        if m is not was and m.valuation_price() is not None:
+            if was is None or was.valuation_price() != m.valuation_price():
+                out.append(sym)
+    return out
 
 
 def _in_liquidation(ex: Exchange, aid: str) -> bool:
@@ -185,6 +217,7 @@ def liquidate_unit(
     outs: list[Output] = []
     uid = unit_id(aid, key)
     acted = stale = False
+    last_market = key[0] if key is not None else ""
     unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
     still = triggered(ex, unit)
     if not still and uid not in ex.liquidations:
@@ -206,6 +239,7 @@ def liquidate_unit(
                 refused = True
                 break
             done = True
+            last_market = sl.key[0]
         if done:
             acted = stale = True
             old = ex.liquidations.get(uid)
@@ -229,10 +263,15 @@ def liquidate_unit(
             ex = _with_status(ex, uid, None)
     elif still and status is None:
         ex = _with_status(ex, uid, LiquidationStatus(started=ex.t, last_slice=ex.t, slices=0))
-    elif status is not None and not still and unit.collateral >= unit.requirement:
+    elif (
+        status is not None
+        and not still
+        and unit.collateral >= unit.requirement
+        and not proc.retains_status(status, ex.t)
+    ):
         ex = _with_status(ex, uid, None)  # margin restored (with the buffer, LIQ-TRG-03)
     if acted and not unit.positions:
-        ex, more = cover_deficit(ex, aid, key)
+        ex, more = cover_deficit(ex, aid, key, last_market)
         outs.extend(more)
     return ex, outs
 
@@ -247,17 +286,19 @@ def _with_status(ex: Exchange, uid: str, status: LiquidationStatus | None) -> Ex
 
 
 @implements("LIQ-UNC-01", "INS-PAY-01")
-def cover_deficit(ex: Exchange, aid: str, key: Key | None) -> tuple[Exchange, list[Output]]:
+def cover_deficit(ex: Exchange, aid: str, key: Key | None, market: str = "") -> tuple[Exchange, list[Output]]:
     """Rules: LIQ-UNC-01, INS-PAY-01. A closed unit's deficit (negative collateral of the cross
     part, the bad-debt record of an isolated position) is paid by the fund as far as the policy
-    pays; what is left is an :class:`~perpspec.events.UncoveredLossOut` and stays a bad-debt record."""
+    pays; what is left is an :class:`~perpspec.events.UncoveredLossOut` and stays a bad-debt record.
+    Under a per-market fund a cross deficit is charged to ``market``, the market of the unit's last
+    liquidated slice (INS-SCP-01)."""
     acct = ex.accounts[aid]
     debt_key = aid if key is None else position_debt_key(aid, key[0], key[1])
     deficit = -acct.collateral if key is None else ex.bad_debt.get(debt_key, 0)
     if deficit <= 0:
         return ex, []
     policy = ex.profile.insurance_model
-    symbol = key[0] if key is not None else _unit_market(ex, aid)
+    symbol = key[0] if key is not None else (market or _unit_market(ex, aid))
     fund = policy.fund_of(symbol)
     balance = ex.insurance.balances.get(fund, 0)
     paid = policy.payout(balance, deficit)
@@ -291,8 +332,8 @@ def cover_deficit(ex: Exchange, aid: str, key: Key | None) -> tuple[Exchange, li
 
 
 def _unit_market(ex: Exchange, aid: str) -> str:
-    """The market a cross unit's fund is keyed by under a per-market policy: the last market the
-    account was liquidated in (its first market in key order when that is unknown)."""
+    """The market a cross deficit is charged to when no slice names one: the account's first
+    market in key order."""
     syms = sorted({k[0] for k in ex.accounts[aid].positions})
     return syms[0] if syms else next(iter(sorted(ex.markets)))
 
@@ -333,6 +374,10 @@ def liquidation_event(ex: Exchange, ev: Liquidation) -> tuple[Exchange, list[Out
             "LIQ-LOG-01",
             f"liquidation of {ev.qty} exceeds account {ev.account!r}'s position of {abs(pos.size)}",
         )
+    if is_system_account(ev.account):
+        raise Rejected(
+            "LIQ-LOG-01", f"account {ev.account!r} is a system account: it is never liquidated (LIQ-CPY-01)"
+        )
     cp = ev.counterparty or proc.counterparty
     if cp == ev.account:
         raise Rejected("ENG-SELF-01", f"account {ev.account!r} cannot take over its own position")
@@ -360,7 +405,7 @@ def liquidation_event(ex: Exchange, ev: Liquidation) -> tuple[Exchange, list[Out
     )
     ex2 = _with_status(ex2, uid, new_status if left else None)
     if not left:
-        ex2, more = cover_deficit(ex2, ev.account, unit_key)
+        ex2, more = cover_deficit(ex2, ev.account, unit_key, ev.symbol)
         outs = outs + more
     return ex2, outs
 

@@ -150,6 +150,9 @@ class BinanceIoc(LiquidationProcedure):
     partial: bool = True
 
     @implements("LIQ-BIN-11")
+    def configured_execution(self) -> Execution | None:
+        return self.execution
+
     def plan(self, unit: Unit) -> list[Slice]:
         """Rule: LIQ-BIN-11. The IOC of LIQ-BIN-10 on the first round, else the takeover of every
         position at the bankruptcy price (valuation execution, settled LIQ-SET-02)."""
@@ -232,6 +235,9 @@ class BitmexRiskLimit(LiquidationProcedure):
     fee_rate: Rate = ranged(0, RATE_ONE - 1, default=Rate(0))
 
     @implements("LIQ-BMX-11")
+    def configured_execution(self) -> Execution | None:
+        return self.execution
+
     def plan(self, unit: Unit) -> list[Slice]:
         """Rule: LIQ-BMX-11. The step down of LIQ-BMX-10 on the first round, else every position
         closed at the bankruptcy price (settled LIQ-SET-02, no cap)."""
@@ -295,6 +301,9 @@ class OkxTierReduction(LiquidationProcedure):
     fee_rate: Rate = ranged(0, RATE_ONE - 1, default=Rate(0))
 
     @implements("LIQ-OKX-11")
+    def configured_execution(self) -> Execution | None:
+        return self.execution
+
     def plan(self, unit: Unit) -> list[Slice]:
         """Rule: LIQ-OKX-11. The two-tier reduction of LIQ-OKX-10 where it applies, else every
         position closed at the bankruptcy price (settled LIQ-SET-02)."""
@@ -354,6 +363,9 @@ class DeribitIncremental(LiquidationProcedure):
     execution: Execution = Execution.BOOK
     fee_rate: Rate = ranged(0, RATE_ONE - 1, default=Rate(0))
     market_fees: tuple[MarketFee, ...] = ()
+
+    def configured_execution(self) -> Execution | None:
+        return self.execution
 
     def rate(self, symbol: str) -> int:
         """The liquidation fee rate of ``symbol``'s market."""

@@ -20,6 +20,7 @@ from perpspec.account import Key
 from perpspec.liquidation.procedure import (
     Execution,
     LiquidationProcedure,
+    LiquidationStatus,
     Settle,
     Slice,
     Source,
@@ -46,6 +47,12 @@ class HyperliquidProcedure(LiquidationProcedure):
     cooldown_ms: int = ranged(0, 86_400_000, default=30_000)
     backstop_numerator: int = ranged(0, 1_000_000, default=2)
     backstop_denominator: int = ranged(1, 1_000_000, default=3)
+
+    @implements("LIQ-HL-12")
+    def retains_status(self, status: LiquidationStatus, t: int) -> bool:
+        """Rule: LIQ-HL-12. A unit keeps its status through the cooldown after a slice, even once
+        its margin is restored, so that a further liquidation inside the cooldown takes it whole."""
+        return status.slices > 0 and t - status.last_slice < self.cooldown_ms
 
     @implements("LIQ-HL-11", "LIQ-HL-12", "LIQ-HL-13")
     def plan(self, unit: Unit) -> list[Slice]:

@@ -158,6 +158,37 @@ class LiquidationProcedure(Variant):
         """The slice a log ``liquidation`` event of ``qty`` at ``price`` is settled as (LIQ-LOG-01)."""
         raise NotImplementedError
 
+    def configured_execution(self) -> Execution | None:
+        """The execution the profile sets for the slices this procedure plans, if it sets one
+        (``None`` by default: the procedure chooses per slice)."""
+        return None
+
+    def retains_status(self, status: LiquidationStatus, t: int) -> bool:
+        """Does a unit whose margin is restored keep its status at time ``t`` (a venue whose
+        cooldown outlives the liquidation, LIQ-HL-12)? Default ``False``: the status clears."""
+        return False
+
+    @implements("LIQ-CPY-01", "LIQ-EXE-01")
+    def check(self) -> list[tuple[str, str]]:
+        """Rules: LIQ-CPY-01, LIQ-EXE-01. The counterparty is a system account (its id starts
+        with ``@``: it is never liquidated and never the liquidated account itself), and a
+        profile-set execution is ``valuation`` or ``book`` (a ``price`` slice needs a price the
+        procedure does not give)."""
+        out = []
+        if not is_system_account(self.counterparty):
+            out.append(
+                (
+                    "counterparty",
+                    f"the liquidation counterparty must be a system account (an id starting with '@'), "
+                    f"got {self.counterparty!r}",
+                )
+            )
+        if self.configured_execution() is Execution.PRICE:
+            out.append(
+                ("execution", "expected 'valuation' or 'book': this procedure gives its slices no price")
+            )
+        return out
+
 
 @implements("LIQ-CPY-01")
 def is_system_account(account_id: str) -> bool:
@@ -190,6 +221,9 @@ class FullClose(LiquidationProcedure):
 
     def log_slice(self, unit: Unit, key: Key, qty: int, price: int) -> Slice:
         return attrs.evolve(self._slice(key, qty), execution=Execution.PRICE, price=price)
+
+    def configured_execution(self) -> Execution | None:
+        return self.execution
 
     def _slice(self, key: Key, qty: int) -> Slice:
         return Slice(

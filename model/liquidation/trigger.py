@@ -137,6 +137,7 @@ def unit_requirement(
             close_fee += mrt.fee(size, marks[sym], n, rt.taker_rate)
     return trigger.requirement(maintenance, sum(notional.values()), close_fee, in_liquidation), notional
 
+
 __all__ = [
     "DEFAULT_TRIGGER",
     "BufferTrigger",
