@@ -82,7 +82,7 @@ def candidates(before: Exchange, after: Exchange, ev: Event, idx: LiquidationInd
     """Rules: LIQ-PAS-01, LIQ-IDX-01. The accounts whose units the event may have made
     liquidatable, sorted: in every market whose valuation price changed, the accounts whose band
     the new price leaves (:class:`~perpspec.engine.watch.LiquidationIndex`, valid for ``before``);
-    after a funding settlement every holder of its market, after a parameter change every
+    after a funding settlement every holder of its market that paid, after a parameter change every
     account; the accounts the event names; the units already being liquidated."""
     ids: set[str] = set(_event_accounts(ev))
     if isinstance(ev, ParamChange):
@@ -97,7 +97,12 @@ def candidates(before: Exchange, after: Exchange, ev: Event, idx: LiquidationInd
             if p is not None and (was is None or was.valuation_price() != p):
                 ids.update(idx.crossed(sym, p))
         if isinstance(ev, FundingSettlement):
-            ids.update((after.holders or {}).get(ev.symbol, ()))
+            # only a holder that paid can have become liquidatable; a receiver's bands stay safe
+            old_accounts = before.accounts
+            for aid in (after.holders or {}).get(ev.symbol, ()):
+                new_acct, old_acct = after.accounts[aid], old_accounts.get(aid)
+                if new_acct is not old_acct and (old_acct is None or _lost_funds(old_acct, new_acct)):
+                    ids.add(aid)
     for uid in after.liquidations:
         ids.add(uid.split("/", 1)[0])
     return sorted(i for i in ids if i in after.accounts and not is_system_account(i))
@@ -184,6 +189,17 @@ def sweep(before: Exchange, after: Exchange, ev: Event) -> tuple[Exchange, list[
         ex = exchange_with(ex, liq_index=idx)
         idx.valid_for = ex
     return ex, outs
+
+
+def _lost_funds(old: Account, new: Account) -> bool:
+    """Did the cross collateral or an isolated position's margin decrease from ``old`` to ``new``?"""
+    if new.collateral < old.collateral:
+        return True
+    return any(
+        p.isolated and p.isolated_margin < old.positions[k].isolated_margin
+        for k, p in new.positions.items()
+        if k in old.positions
+    )
 
 
 def _moved_markets(before: Exchange, after: Exchange) -> list[str]:
