@@ -17,6 +17,7 @@ RND-DIV-04 (half-even), RND-DIV-05 (half away from zero), RND-TICK-01 (round to 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -236,6 +237,20 @@ def round_fraction(x: Fraction, mode: Rounding) -> int:
 def fraction_to_step(x: Fraction, step: int, mode: Rounding) -> int:
     """Rule RND-TICK-01 for an exact rational: the multiple of ``step`` nearest ``x``."""
     return int(div_round(x.numerator, x.denominator * step, mode)) * step
+
+
+def first_true(pred: Callable[[int], bool], lo: int, hi: int) -> int:
+    """The smallest integer ``x`` in ``(lo, hi]`` with ``pred(x)``, for a monotone ``pred`` (false
+    up to some point, true from it on) with ``pred(hi)`` true; ``pred(lo)`` is assumed false and
+    never evaluated. Bisection: O(log(hi - lo)) calls (int backend only). The last ``x`` where a
+    true-then-false predicate holds is ``first_true(lambda x: not pred(x), lo, hi) - 1``."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def isqrt_floor(n: int) -> int:

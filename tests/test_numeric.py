@@ -108,3 +108,18 @@ def test_ite_min_max_abs_on_both_backends() -> None:
     s = z3.Solver()
     s.add(n.abs_(x) < 0)
     assert s.check() == z3.unsat
+
+
+def test_first_true_finds_the_boundary_of_a_monotone_predicate() -> None:
+    from perpspec.numeric import first_true
+
+    calls: list[int] = []
+
+    def at_least_37(x: int) -> bool:
+        calls.append(x)
+        return x >= 37
+
+    assert first_true(at_least_37, 0, 1000) == 37
+    assert 0 not in calls and len(calls) <= 10  # lo is never evaluated; log2(1000) probes
+    assert first_true(at_least_37, 36, 37) == 37  # adjacent bounds: no probe at all
+    assert first_true(lambda x: not x < 5, 1, 9) - 1 == 4  # last x with x < 5

@@ -28,7 +28,7 @@ from perpspec.fees import side_rate
 from perpspec.market_runtime import MarketRuntime, ProfileRuntime, runtime_of
 from perpspec.numeric import div_floor
 from perpspec.position import Position, apply_fill
-from perpspec.state import Exchange, Holders, exchange_with, market_with
+from perpspec.state import Exchange, Holders, Market, exchange_with, market_with
 from perpspec.traceability import implements
 
 
@@ -287,6 +287,26 @@ def _transition(what: str, nc_old: int, mm_old: int, nc_new: int, mm_new: int) -
         )
 
 
+@implements("INV-02")
+def market_after_trade(market: Market, price: int, sides: tuple[Side, Side]) -> Market:
+    """Rule: INV-02. ``market`` after a trade of its two ``sides`` at ``price``: the last price,
+    the long and short open interest moved by both sides' changes (so they stay equal), and
+    the realized PnL of both sides added (INV-01). A fill and a liquidation's part both use it."""
+    d_long = d_short = realized = 0
+    for side in sides:
+        before, after = side.before.size, side.after.size
+        d_long += (after if after > 0 else 0) - (before if before > 0 else 0)
+        d_short += (-after if after < 0 else 0) - (-before if before < 0 else 0)
+        realized += side.realized
+    return market_with(
+        market,
+        last_price=price,
+        oi_long=market.oi_long + d_long,
+        oi_short=market.oi_short + d_short,
+        realized_pnl=market.realized_pnl + realized,
+    )
+
+
 def _holds(acct: Account, symbol: str) -> bool:
     """Does ``acct`` hold a non-zero position in ``symbol`` (any slot)?"""
     return any(p.size != 0 for (sym, _slot), p in acct.positions.items() if sym == symbol)
@@ -333,20 +353,8 @@ def fill(ex: Exchange, ev: Fill) -> tuple[Exchange, list[Output]]:
         ev.maker == "seller",
     )
     new_b, new_s = apply_side(b), apply_side(s)
-    market = ex.markets[ev.symbol]
-    d_long = d_short = 0
-    for side in (b, s):
-        before, after = side.before.size, side.after.size
-        d_long += (after if after > 0 else 0) - (before if before > 0 else 0)
-        d_short += (-after if after < 0 else 0) - (-before if before < 0 else 0)
-    new_market = market_with(
-        market,
-        last_price=ev.price,
-        oi_long=market.oi_long + d_long,
-        oi_short=market.oi_short + d_short,
-        realized_pnl=market.realized_pnl + b.realized + s.realized,
-    )
-    if market.mark_source != PUBLISHED:
+    new_market = market_after_trade(ex.markets[ev.symbol], ev.price, (b, s))
+    if new_market.mark_source != PUBLISHED:
         mark_model = ex.profile.mark_model
         if mark_model is not None and mark_model.reads_last_price:
             new_market = model_mark(ex, new_market, ev.t, observe=False)

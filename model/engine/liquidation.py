@@ -88,14 +88,8 @@ def candidates(before: Exchange, after: Exchange, ev: Event, idx: LiquidationInd
     if isinstance(ev, ParamChange):
         ids.update(after.accounts.keys())
     else:
-        old_markets = before.markets
-        for sym, m in after.markets.items():
-            was = old_markets.get(sym)
-            if m is was:
-                continue  # an untouched market keeps its price (state.py shares it)
-            p = m.valuation_price()
-            if p is not None and (was is None or was.valuation_price() != p):
-                ids.update(idx.crossed(sym, p))
+        for sym, price in _moved_markets(before, after):
+            ids.update(idx.crossed(sym, price))
         if isinstance(ev, FundingSettlement):
             # only a holder that paid can have become liquidatable; a receiver's bands stay safe
             old_accounts = before.accounts
@@ -174,8 +168,8 @@ def sweep(before: Exchange, after: Exchange, ev: Event) -> tuple[Exchange, list[
         idx.update(ex, sorted(checked - banded))
         banded |= checked
         crossed: set[str] = set()
-        for sym in moved:
-            crossed.update(idx.crossed(sym, marks[sym]))
+        for sym, price in moved:
+            crossed.update(idx.crossed(sym, price))
         wave = sorted(i for i in crossed if i in ex.accounts and not is_system_account(i))
         if not wave:
             break
@@ -202,15 +196,18 @@ def _lost_funds(old: Account, new: Account) -> bool:
     )
 
 
-def _moved_markets(before: Exchange, after: Exchange) -> list[str]:
-    """The markets whose valuation price differs between ``before`` and ``after`` (only the
-    market objects that changed are compared)."""
+def _moved_markets(before: Exchange, after: Exchange) -> list[tuple[str, int]]:
+    """``(symbol, price)`` of every market whose valuation price differs between ``before`` and
+    ``after`` (only the market objects that changed are compared: an untouched market is shared,
+    state.py)."""
     out = []
     for sym, m in after.markets.items():
         was = before.markets.get(sym)
-        if m is not was and m.valuation_price() is not None:
-            if was is None or was.valuation_price() != m.valuation_price():
-                out.append(sym)
+        if m is was:
+            continue
+        price = m.valuation_price()
+        if price is not None and (was is None or was.valuation_price() != price):
+            out.append((sym, price))
     return out
 
 
@@ -258,16 +255,7 @@ def liquidate_unit(
             last_market = sl.key[0]
         if done:
             acted = stale = True
-            old = ex.liquidations.get(uid)
-            ex = _with_status(
-                ex,
-                uid,
-                LiquidationStatus(
-                    started=ex.t if old is None else old.started,
-                    last_slice=ex.t,
-                    slices=1 if old is None else old.slices + 1,
-                ),
-            )
+            ex = _with_status(ex, uid, _after_slice(ex.liquidations.get(uid), ex.t))
         if refused:
             break
     if stale:
@@ -290,6 +278,13 @@ def liquidate_unit(
         ex, more = cover_deficit(ex, aid, key, last_market)
         outs.extend(more)
     return ex, outs
+
+
+def _after_slice(status: LiquidationStatus | None, t: int) -> LiquidationStatus:
+    """A unit's status once a slice ran at ``t``: started now if it was not being liquidated."""
+    if status is None:
+        return LiquidationStatus(started=t, last_slice=t, slices=1)
+    return LiquidationStatus(started=status.started, last_slice=t, slices=status.slices + 1)
 
 
 def _with_status(ex: Exchange, uid: str, status: LiquidationStatus | None) -> Exchange:
@@ -414,12 +409,7 @@ def liquidation_event(ex: Exchange, ev: Liquidation) -> tuple[Exchange, list[Out
     uid = unit_id(ev.account, unit_key)
     status = ex2.liquidations.get(uid)
     left = unit_positions(ex2.accounts[ev.account], unit_key)
-    new_status = (
-        LiquidationStatus(started=ev.t, last_slice=ev.t, slices=1)
-        if status is None
-        else LiquidationStatus(started=status.started, last_slice=ev.t, slices=status.slices + 1)
-    )
-    ex2 = _with_status(ex2, uid, new_status if left else None)
+    ex2 = _with_status(ex2, uid, _after_slice(status, ev.t) if left else None)
     if not left:
         ex2, more = cover_deficit(ex2, ev.account, unit_key, ev.symbol)
         outs = outs + more

@@ -25,7 +25,7 @@ from perpspec.engine.common import (
     with_bad_debt,
     with_position_debt,
 )
-from perpspec.engine.fills import Side, apply_side, holders_after, trade_side
+from perpspec.engine.fills import apply_side, holders_after, market_after_trade, trade_side
 from perpspec.engine.prices import PUBLISHED, model_mark
 from perpspec.events import (
     Fill,
@@ -45,7 +45,7 @@ from perpspec.liquidation.trigger import unit_requirement
 from perpspec.market_runtime import runtime_of
 from perpspec.numeric import div_ceil, div_floor
 from perpspec.position import Position, apply_fill
-from perpspec.state import Exchange, InsuranceFund, Market, exchange_with, market_with, position_debt_key
+from perpspec.state import Exchange, InsuranceFund, exchange_with, market_with, position_debt_key
 from perpspec.traceability import implements
 from perpspec.units import RATE_ONE
 
@@ -323,7 +323,7 @@ def _commit(
         )
         new_a, new_c = apply_side(a), apply_side(c)
         accounts = accounts.set(aid, new_a).set(cp_id, new_c)
-        market = _market_after(market, p, (a, c))
+        market = market_after_trade(market, p, (a, c))
         ex_h = exchange_with(ex, holders=holders)
         holders = holders_after(ex_h, sym, ((aid, a, new_a), (cp_id, c, new_c)))
         deficits += [(aid, a.key, a.deficit), (cp_id, c.key, c.deficit)]
@@ -370,23 +370,6 @@ def _commit(
         deficit = max(0, -accounts[aid].collateral)
     outs[len(parts) - 1] = attrs.evolve(outs[len(parts) - 1], deficit=deficit)
     return ex2, outs + bad_outs, True
-
-
-def _market_after(market: Market, price: int, sides: tuple[Side, Side]) -> Market:
-    d_long = d_short = 0
-    realized = 0
-    for side in sides:
-        before, after = side.before.size, side.after.size
-        d_long += (after if after > 0 else 0) - (before if before > 0 else 0)
-        d_short += (-after if after < 0 else 0) - (-before if before < 0 else 0)
-        realized += side.realized
-    return market_with(
-        market,
-        last_price=price,
-        oi_long=market.oi_long + d_long,
-        oi_short=market.oi_short + d_short,
-        realized_pnl=market.realized_pnl + realized,
-    )
 
 
 __all__ = ["execute_slice", "triggered", "unit_id", "unit_positions", "unit_view", "with_fund"]

@@ -51,6 +51,7 @@ from perpspec.engine.common import oi_notional
 from perpspec.engine.figures import UnitFigures, account_units
 from perpspec.liquidation.procedure import is_system_account
 from perpspec.market_runtime import runtime_of
+from perpspec.numeric import first_true
 from perpspec.state import Exchange
 from perpspec.traceability import implements
 
@@ -251,28 +252,14 @@ def _first_above(crossed: Callable[[int], bool], price: int) -> int | None:
         if hi > price * 2**40:
             return None
         hi *= 2
-    lo = price  # crossed(lo) is false
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if crossed(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return first_true(crossed, price, hi)  # crossed(price) is false
 
 
 def _last_below(crossed: Callable[[int], bool], price: int) -> int:
     """The largest ``0 < p < price`` with ``crossed(p)`` (monotone: true then false), or 0."""
     if not crossed(1):
         return 0
-    lo, hi = 1, price  # crossed(lo), not crossed(hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if crossed(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return first_true(lambda p: not crossed(p), 1, price) - 1  # crossed(1), not crossed(price)
 
 
 def _band(

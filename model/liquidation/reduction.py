@@ -22,6 +22,7 @@ from perpspec.account import Key
 from perpspec.liquidation.procedure import Unit
 from perpspec.margin import MarginModel
 from perpspec.market_runtime import MarketRuntime, runtime_of
+from perpspec.numeric import first_true
 from perpspec.position import Position
 from perpspec.traceability import implements
 
@@ -98,16 +99,10 @@ def largest_size(unit: Unit, key: Key, fits: Callable[[int], bool]) -> int:
     """The largest multiple of the lot step in ``[0, |q|]`` for which ``fits`` holds, ``fits``
     being true up to some size and false above it (0 when it holds only at 0)."""
     lot = unit.profile.markets[key[0]].lot
-    lo, hi = 0, abs(position(unit, key).size) // lot  # fits(lo * lot) holds (by assumption at 0)
+    hi = abs(position(unit, key).size) // lot  # fits(0) holds (by assumption)
     if fits(hi * lot):
         return hi * lot
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if fits(mid * lot):
-            lo = mid
-        else:
-            hi = mid
-    return lo * lot
+    return (first_true(lambda m: not fits(m * lot), 0, hi) - 1) * lot
 
 
 def largest_under(unit: Unit, key: Key, cap: int, inclusive: bool) -> int:
@@ -128,14 +123,7 @@ def smallest_close(unit: Unit, key: Key, ok: Callable[[int], bool]) -> int | Non
     hi = abs(position(unit, key).size) // lot - 1  # leave at least one lot
     if hi < 1 or not ok(hi * lot):
         return None
-    lo = 0  # ok(0) is false: the unit is liquidatable
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid * lot):
-            hi = mid
-        else:
-            lo = mid
-    return hi * lot
+    return first_true(lambda m: ok(m * lot), 0, hi) * lot  # ok(0) is false: the unit is liquidatable
 
 
 def by_notional(unit: Unit) -> list[tuple[Key, Position]]:
@@ -165,14 +153,7 @@ def bankruptcy_limit(unit: Unit, key: Key) -> int | None:
 
     top = mark // tick
     if pos.size > 0:  # solvent is monotone increasing in p; it holds at the mark
-        lo, hi = 0, top  # first tick >= 1 that is solvent: (lo, hi]
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if solvent(mid):
-                hi = mid
-            else:
-                lo = mid
-        return hi * tick
+        return first_true(solvent, 0, top) * tick  # the first tick >= 1 that is solvent
     lo, hi = top, max(2 * top, 1)  # last solvent tick: [lo, hi)
     for _ in range(_MAX_DOUBLINGS):
         if not solvent(hi):
@@ -180,13 +161,7 @@ def bankruptcy_limit(unit: Unit, key: Key) -> int | None:
         lo, hi = hi, 2 * hi
     else:
         return None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if solvent(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo * tick
+    return (first_true(lambda p: not solvent(p), lo, hi) - 1) * tick  # the last solvent tick in [lo, hi)
 
 
 def closing_depth(unit: Unit, key: Key, limit: int | None) -> int | None:
