@@ -6,9 +6,11 @@ import tomllib
 from pathlib import Path
 
 import attrs
+from perpspec.engine import step
+from perpspec.events import Reject
 from perpspec.profile import Profile
 from perpspec.profiles import load_profile_files
-from perpspec.state import Exchange, InsuranceFund
+from perpspec.state import Exchange, InsuranceFund, invariant_violations
 
 PROFILES = Path(__file__).resolve().parents[2] / "model" / "profiles"
 
@@ -43,3 +45,16 @@ def model_does_not_liquidate(profile: Profile) -> Profile:
     if profile.liquidation_procedure_model is None:
         return profile
     return change_param(profile, "liquidation_procedure.source", "log")
+
+
+def run(ex: Exchange, *events: object, rejects_ok: bool = False) -> tuple[Exchange, list[object]]:
+    """Step ``events`` from ``ex``; the last exchange and every output. After every step the state
+    invariants hold (``invariant_violations == []``), and unless ``rejects_ok`` no event is
+    rejected."""
+    outs: list[object] = []
+    for ev in events:
+        ex, o = step(ex, ev)
+        assert rejects_ok or not any(isinstance(r, Reject) for r in o), o
+        outs += o
+        assert invariant_violations(ex) == [], invariant_violations(ex)
+    return ex, outs

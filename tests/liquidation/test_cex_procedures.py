@@ -9,7 +9,6 @@ amounts are written in the settlement asset (``x("...")`` parses the profile's 8
 from __future__ import annotations
 
 import pytest
-from perpspec.engine import step
 from perpspec.engine.slices import unit_view
 from perpspec.events import (
     BookSnapshot,
@@ -19,32 +18,21 @@ from perpspec.events import (
     Liquidation,
     LiquidationOut,
     MarkPrice,
-    Reject,
     SetLeverage,
     UncoveredLossOut,
 )
 from perpspec.liquidation.procedure import Unit
 from perpspec.liquidation.reduction import bankruptcy_limit, fee_on, restores
 from perpspec.profiles import load_profile
-from perpspec.state import Exchange, initial_exchange, invariant_violations
+from perpspec.state import Exchange, initial_exchange
 from perpspec.units import parse_units
 
-from tests.liquidation.helpers import profile_with
+from tests.liquidation.helpers import profile_with, run
 
 
 def x(v: str) -> int:
     """Money: 8 decimals on every profile here."""
     return parse_units(v, 8)
-
-
-def run(ex: Exchange, *events: object) -> tuple[Exchange, list[object]]:
-    outs: list[object] = []
-    for ev in events:
-        ex, o = step(ex, ev)
-        assert not any(isinstance(r, Reject) for r in o), o
-        outs += o
-        assert invariant_violations(ex) == [], invariant_violations(ex)
-    return ex, outs
 
 
 def liq(outs: list[object]) -> list[tuple[int, int, int, int, str]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from perpspec.engine import step
 from perpspec.events import (
     BookSnapshot,
     ClockTick,
@@ -20,27 +19,16 @@ from perpspec.events import (
     LiquidationOut,
     MarkPrice,
     OraclePrice,
-    Reject,
     UncoveredLossOut,
 )
 from perpspec.liquidation.auction import auction_price
 from perpspec.liquidation.drift import base_to_cover, if_fee, liquidator_fee
 from perpspec.liquidation.dydx import fillable_price, position_limits
 from perpspec.profiles import load_profile
-from perpspec.state import Exchange, initial_exchange, invariant_violations
+from perpspec.state import Exchange, initial_exchange
 from perpspec.units import parse_units
 
-from tests.liquidation.helpers import funded, profile_with
-
-
-def run(ex: Exchange, *events: Any) -> tuple[Exchange, list[Any]]:
-    outs: list[Any] = []
-    for ev in events:
-        ex, o = step(ex, ev)
-        assert not any(isinstance(x, Reject) for x in o), o
-        outs += o
-        assert invariant_violations(ex) == [], invariant_violations(ex)
-    return ex, outs
+from tests.liquidation.helpers import funded, profile_with, run
 
 
 def liqs(outs: list[Any]) -> list[LiquidationOut]:

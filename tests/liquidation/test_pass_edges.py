@@ -24,18 +24,11 @@ from perpspec.events import (
     SetLeverage,
 )
 from perpspec.profiles import load_profile
-from perpspec.state import Exchange, initial_exchange, invariant_violations
+from perpspec.state import initial_exchange
+
+from tests.liquidation.helpers import run
 
 U = 10**8
-
-
-def _run(ex: Exchange, *events: object) -> tuple[Exchange, list[object]]:
-    outs: list[object] = []
-    for ev in events:
-        ex, o = step(ex, ev)
-        outs += o
-        assert invariant_violations(ex) == []
-    return ex, outs
 
 
 @pytest.mark.rule("LIQ-PAS-01", "LIQ-EXE-01")
@@ -47,7 +40,7 @@ def test_a_liquidation_that_moves_the_price_liquidates_the_next_holder_in_the_sa
     prof = load_profile("deribit")
     sym = "BTC_USDC-PERPETUAL"
     p, q = (lambda x: x * 100), (lambda x: int(x * 10**4))
-    ex, outs = _run(
+    ex, outs = run(
         initial_exchange(prof),
         Deposit(0, "a", 200 * U),
         Deposit(0, "c", 250 * U),
@@ -96,7 +89,7 @@ def test_a_log_cannot_liquidate_a_system_account() -> None:
     from tests.liquidation.helpers import profile_with
 
     prof = profile_with("binance-usdm", '[liquidation_procedure]\nmodel = "full-close"\nsource = "log"\n')
-    ex, _ = _run(
+    ex, _ = run(
         initial_exchange(prof),
         Deposit(0, "a", 1000 * U),
         Deposit(0, "b", 10**6 * U),
@@ -120,7 +113,7 @@ def test_the_hyperliquid_cooldown_outlives_a_partial_that_restored_margin() -> N
     spec = prof.markets[sym]
     sd, pd, md = prof.scales.size_decimals, prof.scales.price_decimals, prof.scales.money_decimals
     one = 10**pd
-    ex, _ = _run(
+    ex, _ = run(
         initial_exchange(prof),
         Deposit(0, "a", 5000 * 10**md),
         Deposit(0, "b", 10**9 * 10**md),
@@ -129,8 +122,8 @@ def test_the_hyperliquid_cooldown_outlives_a_partial_that_restored_margin() -> N
         Fill(0, sym, 2 * 10**sd, 100_000 * one, "a", "b", "seller", buyer_fee_rate=0, seller_fee_rate=0),
     )
     assert spec.lot <= 10**sd
-    ex, outs = _run(ex, MarkPrice(1000, sym, 98_700 * one))
+    ex, outs = run(ex, MarkPrice(1000, sym, 98_700 * one))
     assert [o.qty for o in outs if isinstance(o, LiquidationOut)] == [-(4 * 10**sd) // 10]
     assert "a" in ex.liquidations  # kept through the cooldown although margin is restored
-    ex, outs = _run(ex, MarkPrice(20_000, sym, 98_400 * one))
+    ex, outs = run(ex, MarkPrice(20_000, sym, 98_400 * one))
     assert [o.qty for o in outs if isinstance(o, LiquidationOut)] == [-(16 * 10**sd) // 10]
