@@ -230,7 +230,7 @@ def liquidate_unit(
     outs: list[Output] = []
     uid = unit_id(aid, key)
     acted = stale = False
-    last_market = key[0] if key is not None else ""
+    last_market = key[0] if key is not None else ""  # set by the first slice executed
     unit = unit_view(ex, ex.accounts[aid], key, ex.marks())
     still = triggered(ex, unit)
     if not still and uid not in ex.liquidations:
@@ -297,7 +297,7 @@ def _with_status(ex: Exchange, uid: str, status: LiquidationStatus | None) -> Ex
 
 
 @implements("LIQ-UNC-01", "INS-PAY-01")
-def cover_deficit(ex: Exchange, aid: str, key: Key | None, market: str = "") -> tuple[Exchange, list[Output]]:
+def cover_deficit(ex: Exchange, aid: str, key: Key | None, market: str) -> tuple[Exchange, list[Output]]:
     """Rules: LIQ-UNC-01, INS-PAY-01. A closed unit's deficit (negative collateral of the cross
     part, the bad-debt record of an isolated position) is paid by the fund as far as the policy
     pays; what is left is an :class:`~perpspec.events.UncoveredLossOut` and stays a bad-debt record.
@@ -309,7 +309,7 @@ def cover_deficit(ex: Exchange, aid: str, key: Key | None, market: str = "") -> 
     if deficit <= 0:
         return ex, []
     policy = ex.profile.insurance_model
-    symbol = key[0] if key is not None else (market or _unit_market(ex, aid))
+    symbol = key[0] if key is not None else market
     fund = policy.fund_of(symbol)
     balance = ex.insurance.balances.get(fund, 0)
     paid = policy.payout(balance, deficit)
@@ -340,13 +340,6 @@ def cover_deficit(ex: Exchange, aid: str, key: Key | None, market: str = "") -> 
     else:
         bad.pop(debt_key, None)
     return exchange_with(ex, accounts=accounts, bad_debt=bad), outs
-
-
-def _unit_market(ex: Exchange, aid: str) -> str:
-    """The market a cross deficit is charged to when no slice names one: the account's first
-    market in key order."""
-    syms = sorted({k[0] for k in ex.accounts[aid].positions})
-    return syms[0] if syms else next(iter(sorted(ex.markets)))
 
 
 # --------------------------------------------------------------------------- the log's liquidations
